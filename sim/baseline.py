@@ -1,0 +1,303 @@
+"""The baseline: the articles' encoding in ``sim/data/``, loaded, checked and kept with its provenance.
+
+Every value the model uses from the data files is a :class:`Sourced` — the value together with where it
+comes from (an article id and a short quote, a reference-data id, or an ``assumption`` with its reason).
+Loading fails loudly, naming the file and the field, if any value lacks provenance or is out of range.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+BACKSTOP_LEVELS: tuple[str, ...] = ("none", "intelligence", "command_and_control", "air_cover", "us_command")
+"""US backstop levels, lowest to highest; a country's requirement is met when the offered level is >= it."""
+
+COMPONENTS: tuple[str, ...] = ("land", "air", "sea")
+"""Components of the force; units: troops, combat aircraft, mine-countermeasure vessels."""
+
+ROLES = ("contributor", "observer", "outside", "backstop", "host", "adversary")
+STANCES = (
+    "willing", "conditional", "considering", "ruled_out", "not_stated", "none", "materiel", "backstop", "host",
+)
+
+
+class DataError(ValueError):
+    """A data file in ``sim/data/`` is malformed: names the file, the field and what was expected."""
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A value with its provenance.
+
+    Exactly one of ``source`` (an id in ``sources.toml``) or ``assumption`` (the reason) is set.
+    ``quote`` is a short quote (article sources need one). ``origin`` is the dotted path of the value in
+    the data file it came from (e.g. ``profiles.lead.land_share``) or ``scenario:NAME`` when a scenario
+    overrode it.
+    """
+
+    value: Any
+    origin: str
+    source: str | None = None
+    quote: str | None = None
+    assumption: str | None = None
+    note: str | None = None
+
+    def label(self) -> str:
+        """A one-line human label of the provenance."""
+        if self.assumption:
+            return f"assumption: {self.assumption}"
+        text = self.source or ""
+        if self.quote:
+            text += f': "{self.quote}"'
+        if self.note:
+            text += f" ({self.note})"
+        return text
+
+
+@dataclass(frozen=True)
+class Country:
+    """One country as the baseline encodes it: its fields with provenance, and its capacity."""
+
+    iso3: str
+    name: str
+    profile: str
+    claims: tuple[str, ...]
+    fields: Mapping[str, Sourced]
+    active_personnel: Sourced
+    mine_vessels: Sourced
+
+    def __getitem__(self, key: str) -> Any:
+        return self.fields[key].value
+
+
+# Field name -> (checker, expected description). Checkers return True when the value is acceptable.
+def _is_prob(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and 0.0 <= v <= 1.0
+
+
+def _is_nonneg_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _is_nonneg_num(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+
+
+def _is_range(check):
+    def inner(v: Any) -> bool:
+        return isinstance(v, list) and len(v) == 2 and all(check(x) for x in v) and v[0] <= v[1]
+
+    return inner
+
+
+COUNTRY_FIELDS: dict[str, tuple[Any, str]] = {
+    "role": (lambda v: v in ROLES, f"one of {ROLES}"),
+    "is_lead": (lambda v: isinstance(v, bool), "true or false"),
+    "coalition_member": (lambda v: isinstance(v, bool), "true or false"),
+    "land_stance": (lambda v: v in STANCES, f"one of {STANCES}"),
+    "air_stance": (lambda v: v in STANCES, f"one of {STANCES}"),
+    "sea_stance": (lambda v: v in STANCES, f"one of {STANCES}"),
+    "training": (lambda v: isinstance(v, str), "a string"),
+    "materiel": (lambda v: isinstance(v, str), "a string"),
+    "land_share": (_is_range(_is_prob), "[min, max] shares of active personnel in [0, 1], min <= max"),
+    "air": (_is_range(_is_nonneg_int), "[min, max] whole numbers of aircraft >= 0, min <= max"),
+    "sea": (_is_range(_is_nonneg_int), "[min, max] whole numbers of vessels >= 0, min <= max"),
+    "p_participate": (_is_prob, "a probability in [0, 1]"),
+    "required_backstop": (lambda v: v in BACKSTOP_LEVELS, f"one of {BACKSTOP_LEVELS}"),
+    "requires_un_framework": (lambda v: isinstance(v, bool), "true or false"),
+    "mandate_delay_months": (_is_nonneg_int, "a whole number of months >= 0"),
+    "follows_leads": (lambda v: isinstance(v, bool), "true or false"),
+    "momentum_threshold": (_is_nonneg_num, "a number of troops >= 0"),
+    "border_priority": (lambda v: isinstance(v, bool), "true or false"),
+    "government_fall_hazard": (_is_prob, "a monthly probability in [0, 1]"),
+    "withdraw_if_government_falls": (_is_prob, "a probability in [0, 1]"),
+    "casualty_withdraw_prob": (_is_prob, "a probability in [0, 1]"),
+}
+
+_PROVENANCE_KEYS = {"value", "source", "quote", "assumption", "note", "claims"}
+ARTICLE_QUOTE_MAX_WORDS = 45
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The whole baseline: countries in table order, force-level facts, backstop levels, sources, claims."""
+
+    countries: tuple[Country, ...]
+    force: Mapping[str, Sourced]
+    backstop: Mapping[str, Sourced]
+    sources: Mapping[str, Mapping[str, str]]
+    claims: Mapping[str, tuple[str, ...]]
+    profiles: Mapping[str, Mapping[str, Sourced]] = field(default_factory=dict)
+
+    @property
+    def iso3(self) -> tuple[str, ...]:
+        """Country codes in table order."""
+        return tuple(c.iso3 for c in self.countries)
+
+    def country(self, iso3: str) -> Country:
+        """The country with this ISO3 code (KeyError if none)."""
+        for c in self.countries:
+            if c.iso3 == iso3:
+                return c
+        raise KeyError(iso3)
+
+    def resolve(self, path: str) -> Sourced:
+        """The value at a dotted data path such as ``countries.FRA.land_stance`` (KeyError if none)."""
+        head, _, rest = path.partition(".")
+        if head == "force":
+            return self.force[rest]
+        if head == "backstop_levels":
+            return self.backstop[rest]
+        if head == "profiles":
+            prof, _, name = rest.partition(".")
+            return self.profiles[prof][name]
+        if head == "countries":
+            iso, _, name = rest.partition(".")
+            return self.country(iso).fields[name]
+        raise KeyError(path)
+
+    def provenance_records(self) -> list[dict[str, Any]]:
+        """One record per country field and force value: the value and its provenance, for tables."""
+        rows: list[dict[str, Any]] = []
+
+        def add(scope: str, name: str, s: Sourced) -> None:
+            src = self.sources.get(s.source or "", {})
+            rows.append({
+                "scope": scope, "field": name, "value": _plain(s.value), "origin": s.origin,
+                "source": s.source, "publisher": src.get("publisher"), "title": src.get("title"),
+                "date": src.get("date"), "quote": s.quote, "assumption": s.assumption, "note": s.note,
+            })
+
+        for k, s in self.force.items():
+            add("force", k, s)
+        for k, s in self.backstop.items():
+            add("backstop_levels", k, s)
+        for c in self.countries:
+            for k, s in c.fields.items():
+                add(c.iso3, k, s)
+            add(c.iso3, "active_personnel", c.active_personnel)
+            add(c.iso3, "mine_vessels", c.mine_vessels)
+        return rows
+
+
+def _plain(v: Any) -> Any:
+    return ", ".join(map(str, v)) if isinstance(v, list) else v
+
+
+def _sourced(raw: Any, origin: str, sources: Mapping[str, Any], file: str) -> Sourced:
+    if not isinstance(raw, dict) or "value" not in raw:
+        raise DataError(f"{file}: {origin}: expected an inline table {{ value = ..., source/assumption = ... }}")
+    unknown = set(raw) - _PROVENANCE_KEYS
+    if unknown:
+        raise DataError(f"{file}: {origin}: unknown keys {sorted(unknown)}; expected {sorted(_PROVENANCE_KEYS)}")
+    src, assumption = raw.get("source"), raw.get("assumption")
+    if bool(src) == bool(assumption):
+        raise DataError(f"{file}: {origin}: give exactly one of `source` or `assumption` (the provenance)")
+    if src is not None:
+        if src not in sources:
+            raise DataError(f"{file}: {origin}: source {src!r} is not in sources.toml ({sorted(sources)})")
+        if sources[src].get("kind") == "article":
+            quote = raw.get("quote")
+            if not quote:
+                raise DataError(f"{file}: {origin}: an article source needs a short `quote`")
+            if len(quote.split()) > ARTICLE_QUOTE_MAX_WORDS:
+                raise DataError(f"{file}: {origin}: quote has {len(quote.split())} words; at most "
+                                f"{ARTICLE_QUOTE_MAX_WORDS} (cite, do not copy)")
+    return Sourced(value=raw["value"], origin=origin, source=src, quote=raw.get("quote"),
+                   assumption=assumption, note=raw.get("note"))
+
+
+def _read_text(name: str) -> str:
+    return resources.files("sim").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def _load_capacity(sources: Mapping[str, Any]) -> dict[str, tuple[Sourced, Sourced]]:
+    file = "sim/data/capacity.csv"
+    out: dict[str, tuple[Sourced, Sourced]] = {}
+    reader = csv.DictReader(_read_text("capacity.csv").splitlines())
+    for i, row in enumerate(reader, start=2):
+        iso = row["iso3"]
+        try:
+            active = int(row["active_personnel_gfp2025"])
+        except ValueError:
+            raise DataError(f"{file}: line {i} ({iso}): active_personnel_gfp2025 must be a whole number") from None
+        vessels_raw = row["mine_warfare_vessels_gfp2025"].strip()
+        if vessels_raw:
+            vessels = Sourced(int(vessels_raw), f"capacity.{iso}.mine_warfare_vessels_gfp2025", source="GFP2025")
+        else:
+            vessels = Sourced(0, f"capacity.{iso}.mine_warfare_vessels_gfp2025",
+                              assumption="Global Firepower 2025 lists no mine-warfare vessels; taken as none.")
+        out[iso] = (Sourced(active, f"capacity.{iso}.active_personnel_gfp2025", source="GFP2025"), vessels)
+    return out
+
+
+def _check_field(file: str, origin: str, name: str, s: Sourced) -> None:
+    check, expected = COUNTRY_FIELDS[name]
+    if not check(s.value):
+        raise DataError(f"{file}: {origin}: got {s.value!r}; expected {expected}")
+
+
+@lru_cache(maxsize=1)
+def load_baseline() -> Baseline:
+    """Load and check ``sim/data/``; cached, and immutable so the cache cannot be corrupted."""
+    file = "sim/data/countries.toml"
+    sources = tomllib.loads(_read_text("sources.toml"))
+    data = tomllib.loads(_read_text("countries.toml"))
+    capacity = _load_capacity(sources)
+
+    force = {k: _sourced(v, f"force.{k}", sources, file) for k, v in data["force"].items()}
+    backstop = {k: _sourced(v, f"backstop_levels.{k}", sources, file) for k, v in data["backstop_levels"].items()}
+    if tuple(backstop["order"].value) != BACKSTOP_LEVELS:
+        raise DataError(f"{file}: backstop_levels.order: expected {list(BACKSTOP_LEVELS)} (the code's order)")
+
+    profiles: dict[str, dict[str, Sourced]] = {}
+    for pname, praw in data["profiles"].items():
+        prof = {}
+        for k, v in praw.items():
+            if k not in COUNTRY_FIELDS:
+                raise DataError(f"{file}: profiles.{pname}.{k}: unknown field; expected one of {sorted(COUNTRY_FIELDS)}")
+            prof[k] = _sourced(v, f"profiles.{pname}.{k}", sources, file)
+            _check_field(file, f"profiles.{pname}.{k}", k, prof[k])
+        missing = set(COUNTRY_FIELDS) - set(prof)
+        if missing:
+            raise DataError(f"{file}: profiles.{pname}: missing fields {sorted(missing)}")
+        profiles[pname] = prof
+
+    countries = []
+    for iso, craw in data["countries"].items():
+        craw = dict(craw)
+        name = craw.pop("name", None)
+        pname = craw.pop("profile", None)
+        claims = tuple(craw.pop("claims", ()))
+        if not name or pname not in profiles:
+            raise DataError(f"{file}: countries.{iso}: needs `name` and a `profile` in {sorted(profiles)}")
+        fields = dict(profiles[pname])
+        for k, v in craw.items():
+            if k not in COUNTRY_FIELDS:
+                raise DataError(f"{file}: countries.{iso}.{k}: unknown field; expected one of {sorted(COUNTRY_FIELDS)}")
+            fields[k] = _sourced(v, f"countries.{iso}.{k}", sources, file)
+            _check_field(file, f"countries.{iso}.{k}", k, fields[k])
+        if iso not in capacity:
+            raise DataError(f"sim/data/capacity.csv: no row for {iso} (named in {file})")
+        active, vessels = capacity[iso]
+        countries.append(Country(iso3=iso, name=name, profile=pname, claims=claims, fields=fields,
+                                 active_personnel=active, mine_vessels=vessels))
+
+    claims = {k: tuple(v) for k, v in data["claims"].items()}
+    base = Baseline(countries=tuple(countries), force=force, backstop=backstop, sources=sources,
+                    claims=claims, profiles=profiles)
+    for cid, paths in claims.items():
+        for p in paths:
+            if p.startswith("scenario:"):
+                continue
+            try:
+                base.resolve(p)
+            except KeyError:
+                raise DataError(f"{file}: claims.{cid}: path {p!r} names no value in the data") from None
+    return base

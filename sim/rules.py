@@ -1,0 +1,248 @@
+"""How a country decides: every rule of the model, once, as a pure function over numpy arrays.
+
+No Mesa, no pandas, no I/O. Each function broadcasts, so one country (numpy scalars) and
+``[runs, countries]`` arrays go through the same code: the Mesa agents call these on their own state,
+the ensemble engine on whole arrays. Boolean inputs must be numpy booleans (``np.bool_`` or bool arrays),
+never Python ``bool``: ``~True`` is ``-2`` in Python.
+
+Conditions that hold a country back are reported as bit flags (see :data:`CONDITIONS`), so a whole
+``[runs, countries]`` array of reasons costs one integer per cell.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+# Bit flags: why a country that has something to offer is not (or no longer) deployed.
+CEASEFIRE = 1 << 0  # no ceasefire in force yet (or ever)
+BACKSTOP = 1 << 1  # the US backstop is below what the country requires
+UN_FRAMEWORK = 1 << 2  # the country requires a UN framework and there is none
+BORDER = 1 << 3  # border priority: land troops stay home while the eastern border is not secure
+WILLINGNESS = 1 << 4  # the country's willingness draw says it does not take part in this run
+GOVERNMENT_FELL = 1 << 5  # its government fell and it withdrew
+LEADS = 1 << 6  # it follows the lead nations, and none of them is deployed
+MOMENTUM = 1 << 7  # the others' troops on the ground are below its momentum threshold
+MANDATE = 1 << 8  # waiting for a parliamentary mandate (deployment delay)
+INCIDENT = 1 << 9  # it withdrew after an attack on its troops
+CASCADE = 1 << 10  # it withdrew because the force shrank or the lead nations left
+CAPACITY = 1 << 11  # its pledge exceeded what it can sustain and was cut to its capacity
+
+CONDITIONS: dict[int, str] = {
+    CEASEFIRE: "ceasefire",
+    BACKSTOP: "us_backstop",
+    UN_FRAMEWORK: "un_framework",
+    BORDER: "border_priority",
+    WILLINGNESS: "willingness",
+    GOVERNMENT_FELL: "government_fell",
+    LEADS: "lead_nations",
+    MOMENTUM: "momentum",
+    MANDATE: "parliament_mandate",
+    INCIDENT: "incident",
+    CASCADE: "cascade",
+    CAPACITY: "capacity",
+}
+"""Bit -> short name used in tables."""
+
+NEVER = np.iinfo(np.int32).max
+"""A month that never comes (e.g. no ceasefire, no fall of government)."""
+
+
+# --- capacity ----------------------------------------------------------------------------------------
+
+def sustainable_troops(active_personnel, deployable_share, rotation_ratio):
+    """Whole troops a country can keep on the ground indefinitely.
+
+    A share ``deployable_share`` of its forces is usable abroad (NATO's usability target: 40%), and a
+    sustained deployment of S needs ``rotation_ratio`` x S of them (rule of thirds: 3; one deployed, one
+    preparing, one recovering). With ratio 5 this gives NATO's 8% sustainable target.
+    """
+    return np.floor(active_personnel * deployable_share / rotation_ratio)
+
+
+def sustainable_vessels(vessels, rotation_ratio):
+    """Whole vessels a navy can keep on station indefinitely under the rotation ratio."""
+    return np.floor(vessels / rotation_ratio)
+
+
+def cap_to_capacity(pledge, capacity):
+    """What a country can actually keep deployed, and whether its pledge exceeded that (flagged).
+
+    Returns ``(kept, over)``: ``kept = min(pledge, capacity)``; ``over`` is True where the pledge could not
+    be sustained. A pledge is never silently kept above capacity.
+    """
+    return np.minimum(pledge, capacity), pledge > capacity
+
+
+# --- willingness: drawn once per run ------------------------------------------------------------------
+
+def draw_troops(lo, hi, u):
+    """A pledge of whole troops drawn uniformly in ``[lo, hi]`` from a uniform draw ``u`` in [0, 1).
+
+    Whole numbers keep every sum exact, so totals do not depend on the order they are added in.
+    """
+    return np.floor(lo + (hi - lo) * u)
+
+
+def draw_whole(lo, hi, u):
+    """A whole number drawn uniformly from ``lo..hi`` (inclusive) from a uniform draw ``u`` in [0, 1)."""
+    return np.minimum(np.floor(lo + (hi - lo + 1) * u), hi)
+
+
+def participates(p_participate, u):
+    """Whether the country takes part at all in this run (its willingness draw)."""
+    return u < p_participate
+
+
+def government_fall_month(hazard, p_withdraw, u, forced_month, u_forced):
+    """First month from which the country is out because its government fell and it withdrew.
+
+    Falls come at ``hazard`` per month; after each, the country withdraws with ``p_withdraw``. Only the
+    first withdrawal matters (withdrawal is final), so its month is geometric with rate
+    ``hazard * p_withdraw`` (inverse-CDF of ``u``). A scenario may force a fall at ``forced_month``
+    (``< 0``: none), which leads to withdrawal when ``u_forced < p_withdraw``. :data:`NEVER` if neither.
+    """
+    q = np.minimum(hazard * p_withdraw, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.floor(np.log1p(-u) / np.log1p(-q))
+    m = np.where(q <= 0.0, NEVER, np.where(q >= 1.0, 0, np.minimum(m, NEVER)))
+    forced = (forced_month >= 0) & (u_forced < p_withdraw)
+    return np.where(forced, np.minimum(m, forced_month), m).astype(np.int64)
+
+
+class RunConstants(NamedTuple):
+    """What a country brings to one run, fixed for the whole run (scalars, or arrays ``[runs, countries]``).
+
+    ``land``, ``air``, ``sea``: its pledges after the capacity cap (troops, aircraft, vessels);
+    ``land_offer``: the land pledge it may send (zero under border priority); ``has_offer``: it offers
+    something it may send; ``potential``: it pledged anything at all (its reasons are tracked);
+    ``reasons``: the bits known before the run starts (capacity cut, border priority).
+    """
+
+    takes_part: Any
+    land: Any
+    air: Any
+    sea: Any
+    over_capacity: Any
+    fall_month: Any
+    land_offer: Any
+    has_offer: Any
+    potential: Any
+    reasons: Any
+
+
+def run_constants(*, p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap,
+                  fall_hazard, withdraw_if_fall, forced_fall_month, border_priority, border_secure,
+                  u_participate, u_land, u_air, u_sea, u_fall, u_fall_forced) -> RunConstants:
+    """Draw a country's willingness and pledges for a run, cap them to capacity, and fix its fall month."""
+    takes_part = participates(p_participate, u_participate)
+    land, over_land = cap_to_capacity(draw_troops(land_lo, land_hi, u_land), land_cap)
+    sea, over_sea = cap_to_capacity(draw_whole(sea_lo, sea_hi, u_sea), sea_cap)
+    air = draw_whole(air_lo, air_hi, u_air)
+    over = over_land | over_sea
+    fall = government_fall_month(fall_hazard, withdraw_if_fall, u_fall, forced_fall_month, u_fall_forced)
+    border_ok = land_allowed(border_priority, border_secure)
+    land_offer = land * border_ok
+    potential = (land + air + sea) > 0
+    reasons = (over * CAPACITY | (~border_ok & (land > 0)) * BORDER) * potential
+    return RunConstants(takes_part, land, air, sea, over, fall, land_offer, (land_offer + air + sea) > 0,
+                        potential, reasons)
+
+
+# --- conditions ---------------------------------------------------------------------------------------
+
+def static_conditions(month, ceasefire_month, backstop_level, required_backstop, un_framework, requires_un,
+                      takes_part, fall_month):
+    """Bits of the conditions that do not depend on the other countries this month (0: all hold).
+
+    ``month`` and ``backstop_level`` may be arrays over months; the rest broadcast over countries.
+    - ceasefire: deployment only from the ceasefire month on (the day after a ceasefire);
+    - US backstop: the level offered this month must reach the country's requirement;
+    - UN framework: required by some (Italy) and absent unless the scenario says so;
+    - willingness: the run's draw;
+    - government fell: out from the month its government fell and it withdrew.
+    """
+    return ((month < ceasefire_month) * CEASEFIRE
+            | (backstop_level < required_backstop) * BACKSTOP
+            | (requires_un & ~un_framework) * UN_FRAMEWORK
+            | (~takes_part) * WILLINGNESS
+            | (month >= fall_month) * GOVERNMENT_FELL)
+
+
+def land_allowed(border_priority, border_secure):
+    """Whether land troops may leave: a border-priority country (Poland) keeps them home unless secure."""
+    return ~border_priority | border_secure
+
+
+def decide(static_ok, has_offer, withdrawn, follows_leads, leads_present, others_land, momentum_threshold,
+           ready_months, mandate_delay, deployed_prev):
+    """One month's decision of a country (or of every country in every run at once).
+
+    A country deploys this month when its static conditions hold (``static_ok``), it has something to
+    offer, it has not withdrawn, the lead nations were deployed last month (if it follows them), the
+    others had at least ``momentum_threshold`` troops on the ground last month, and it has been ready for
+    more than ``mandate_delay`` months in a row (a parliament's mandate takes time). Inputs refer to last
+    month's force, so every country decides at once and the order of agents does not matter.
+
+    A country that was deployed last month and no longer is withdraws for good (withdrawal cascades).
+
+    Returns ``(deployed, ready_months, withdrawn, bits)`` where ``bits`` are the dynamic conditions that
+    held it back this month (:data:`LEADS`, :data:`MOMENTUM`, :data:`MANDATE`, :data:`CASCADE`).
+    """
+    want = static_ok & has_offer & ~withdrawn
+    leads_ok = ~follows_leads | leads_present
+    momentum_ok = others_land >= momentum_threshold
+    cond = want & leads_ok & momentum_ok
+    ready = (ready_months + 1) * cond
+    deployed = cond & (ready > mandate_delay)
+    cascade = deployed_prev & ~deployed
+    bits = ((want & ~leads_ok) * LEADS | (want & ~momentum_ok) * MOMENTUM | (cond & ~deployed) * MANDATE
+            | (cascade & want) * CASCADE)
+    return deployed, ready, withdrawn | cascade, bits
+
+
+# --- Russia's response ------------------------------------------------------------------------------
+
+def incident_occurs(u, incident_rate, russia_rejects, land_total):
+    """Whether Russia strikes the force this month: only if it rejects the force and troops are there."""
+    return russia_rejects & (u < incident_rate) & (land_total > 0)
+
+
+def incident_target(land, u):
+    """Index of the country whose troops are hit: chosen with probability proportional to its troops.
+
+    ``land`` is ``[..., countries]`` with a positive total; ``u`` in [0, 1) has the leading shape.
+    """
+    cum = np.cumsum(land, axis=-1)
+    return np.argmax(cum > np.expand_dims(u, -1) * cum[..., -1:], axis=-1)
+
+
+def withdraws_after_incident(u, casualty_withdraw_prob):
+    """Whether the country hit withdraws (its own probability of leaving after an attack)."""
+    return u < casualty_withdraw_prob
+
+
+# --- threshold tests -----------------------------------------------------------------------------------
+
+def assessment_start(ceasefire_month, build_up_months, horizon):
+    """First month the thresholds are tested: ``build_up_months`` after the ceasefire (or after month 0 if
+    no ceasefire comes, when nothing deploys), and never past the last month."""
+    start = np.where(ceasefire_month >= NEVER, 0, ceasefire_month) + build_up_months
+    return np.minimum(start, horizon - 1)
+
+
+def threshold_test(series, threshold, start):
+    """Test a ``[..., months]`` strength series against a threshold from month ``start`` on.
+
+    Returns ``(met, margin, first_below, minimum, mean)``: met when the minimum over the window reaches
+    the threshold; margin = minimum - threshold; first_below is the first month in the window below the
+    threshold (-1 if none); minimum and mean over the window.
+    """
+    window = series[..., start:]
+    minimum = window.min(axis=-1)
+    mean = window.mean(axis=-1)
+    below = window < threshold
+    any_below = below.any(axis=-1)
+    first_below = np.where(any_below, below.argmax(axis=-1) + start, -1)
+    return minimum >= threshold, minimum - threshold, first_below, minimum, mean

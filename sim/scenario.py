@@ -1,0 +1,381 @@
+"""Scenario files: a delta on the baseline, validated at the door and frozen for the run.
+
+A scenario is TOML (read with the standard library; nothing in it is executed)::
+
+    name = "baseline"
+    description = "..."
+    seed = 20250904
+    replications = 2000
+    extends = "baseline.toml"      # optional: a file this one changes (path relative to this file)
+
+    [levers]                       # global levers (all required once `extends` is resolved)
+    us_backstop = "command_and_control"
+    ...
+    [thresholds]                   # land troops; air and sea default to the sourced data values
+    land = 30000
+    [countries.FRA]                # per-country overrides of the baseline's fields
+    government_falls_month = 6
+    [sweep]                        # optional: lever -> list of values; every combination is run
+    "levers.us_backstop" = ["command_and_control", "air_cover"]
+
+Every error of a file is reported at once, each naming the file, the field path, the value and what was
+expected (:class:`ScenarioError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.baseline import BACKSTOP_LEVELS, COUNTRY_FIELDS, Baseline, Sourced, load_baseline
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_NESTING = 6
+MAX_HORIZON_MONTHS = 600
+MAX_EXTENDS_DEPTH = 8
+MAX_SWEEP_POINTS = 10_000
+MAX_REPLICATIONS = 10_000_000
+
+BackstopLevel = Literal["none", "intelligence", "command_and_control", "air_cover", "us_command"]
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class ScenarioError(ValueError):
+    """A scenario is invalid. ``errors`` lists ``(file, field, message)`` for every problem found."""
+
+    def __init__(self, errors: list[tuple[str, str, str]]):
+        self.errors = errors
+        lines = [f"{f}: {fld}: {msg}" if fld else f"{f}: {msg}" for f, fld, msg in errors]
+        super().__init__("invalid scenario:\n  " + "\n  ".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class BackstopChange(_Strict):
+    """From ``month`` on, the US backstop is ``level``."""
+
+    month: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)]
+    level: BackstopLevel
+
+
+class Levers(_Strict):
+    """The global levers. Units: months, per-month probabilities, a rotation ratio (>= 1)."""
+
+    us_backstop: BackstopLevel
+    us_backstop_changes: tuple[BackstopChange, ...] = ()
+    ceasefire: bool
+    ceasefire_month: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)]
+    un_framework: bool
+    eastern_border_secure: bool
+    russia_stance: Literal["reject", "tolerate"]
+    incident_rate: Prob
+    rotation_ratio: Annotated[float, Field(ge=1.0, le=10.0)]
+    horizon_months: Annotated[int, Field(ge=1, le=MAX_HORIZON_MONTHS)]
+    air_mission: Literal["air_support", "no_fly_zone"]
+
+    @model_validator(mode="after")
+    def _changes_sorted(self) -> Levers:
+        months = [c.month for c in self.us_backstop_changes]
+        if months != sorted(set(months)):
+            raise ValueError("us_backstop_changes must be in increasing month order, one change per month")
+        return self
+
+
+class Thresholds(_Strict):
+    """Threshold each component must hold over the assessment window: troops, aircraft, vessels."""
+
+    land: Annotated[float, Field(gt=0, le=2_000_000)]
+    air: Annotated[float, Field(gt=0, le=10_000)] | None = None
+    sea: Annotated[float, Field(gt=0, le=1_000)] | None = None
+
+
+Range = tuple[float, float]
+
+
+class CountryOverride(_Strict):
+    """Per-country changes. Any baseline field, plus ``land_troops`` (a [min, max] pledge in troops that
+    replaces ``land_share``) and ``government_falls_month`` (a forced fall of government)."""
+
+    is_lead: bool | None = None
+    coalition_member: bool | None = None
+    land_stance: str | None = None
+    air_stance: str | None = None
+    sea_stance: str | None = None
+    land_share: tuple[Prob, Prob] | None = None
+    land_troops: tuple[Annotated[float, Field(ge=0, le=2_000_000)], Annotated[float, Field(ge=0, le=2_000_000)]] | None = None
+    air: tuple[Annotated[int, Field(ge=0, le=1000)], Annotated[int, Field(ge=0, le=1000)]] | None = None
+    sea: tuple[Annotated[int, Field(ge=0, le=100)], Annotated[int, Field(ge=0, le=100)]] | None = None
+    p_participate: Prob | None = None
+    required_backstop: BackstopLevel | None = None
+    requires_un_framework: bool | None = None
+    mandate_delay_months: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)] | None = None
+    follows_leads: bool | None = None
+    momentum_threshold: Annotated[float, Field(ge=0, le=2_000_000)] | None = None
+    border_priority: bool | None = None
+    government_fall_hazard: Prob | None = None
+    withdraw_if_government_falls: Prob | None = None
+    casualty_withdraw_prob: Prob | None = None
+    government_falls_month: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)] | None = None
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> CountryOverride:
+        for name in ("land_share", "land_troops", "air", "sea"):
+            v = getattr(self, name)
+            if v is not None and v[0] > v[1]:
+                raise ValueError(f"{name}: min {v[0]} is above max {v[1]}")
+        return self
+
+
+SWEEPABLE_PREFIXES = ("levers.", "thresholds.", "countries.")
+
+
+class Scenario(_Strict):
+    """A validated, frozen scenario (after ``extends`` is resolved; before sweep expansion)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")]
+    description: Annotated[str, Field(max_length=4000)]
+    seed: Annotated[int, Field(ge=0, lt=2**63)]
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)]
+    levers: Levers
+    thresholds: Thresholds
+    countries: Mapping[str, CountryOverride] = Field(default_factory=dict)
+    sweep: Mapping[str, tuple[Any, ...]] = Field(default_factory=dict)
+    source_file: str | None = None
+
+    def content_hash(self) -> str:
+        """SHA-256 of the resolved scenario (sorted JSON), excluding where it was read from."""
+        payload = self.model_dump(mode="json", exclude={"source_file"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data (no ``extends``), ready to write back as TOML."""
+        d = self.model_dump(mode="json", exclude={"source_file"}, exclude_none=True)
+        if not d.get("sweep"):
+            d.pop("sweep", None)
+        if not d.get("countries"):
+            d.pop("countries", None)
+        if not d["levers"].get("us_backstop_changes"):
+            d["levers"].pop("us_backstop_changes", None)
+        return d
+
+    def with_changes(self, changes: Mapping[str, Any], *, name: str | None = None) -> Scenario:
+        """A new validated scenario with dotted-path changes applied (e.g. ``{"levers.un_framework": True}``)."""
+        data = self.model_dump(mode="json")
+        for path, value in changes.items():
+            _set_path(data, path, value)
+        if name is not None:
+            data["name"] = name
+        data["sweep"] = {}
+        return _validate(data, data.get("source_file") or "<scenario>", load_baseline())
+
+    def sweep_points(self) -> list[dict[str, Any]]:
+        """Every combination of the sweep's values, as dotted-path change dicts (one empty dict if none)."""
+        if not self.sweep:
+            return [{}]
+        keys = sorted(self.sweep)
+        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(self.sweep[k] for k in keys))]
+
+    def expand(self) -> list[tuple[dict[str, Any], Scenario]]:
+        """The sweep expanded: (point, scenario with the point applied) for each point, in a fixed order."""
+        return [(p, self.with_changes(p) if p else self) for p in self.sweep_points()]
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node = data
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise KeyError(path)
+    node[parts[-1]] = value
+
+
+def _depth(obj: Any, level: int = 0) -> int:
+    if isinstance(obj, dict):
+        return max([_depth(v, level + 1) for v in obj.values()] or [level + 1])
+    if isinstance(obj, list):
+        return max([_depth(v, level + 1) for v in obj] or [level + 1])
+    return level
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in top.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "sweep":
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise ScenarioError([(name, "", f"cannot read the file ({e.strerror})")]) from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError([(name, "", f"file is {size} bytes; at most {MAX_FILE_BYTES} expected")])
+    try:
+        return parse_toml_text(path.read_text(encoding="utf-8"), name)
+    except UnicodeDecodeError:
+        raise ScenarioError([(name, "", "not UTF-8 text; a TOML scenario file was expected")]) from None
+
+
+def parse_toml_text(text: str, name: str) -> dict[str, Any]:
+    """Parse TOML text (bounded in size and nesting), raising :class:`ScenarioError` naming ``name``."""
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise ScenarioError([(name, "", f"text is larger than {MAX_FILE_BYTES} bytes")])
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError([(name, "", f"not valid TOML: {e}")]) from None
+    if _depth(data) > MAX_NESTING:
+        raise ScenarioError([(name, "", f"nested deeper than {MAX_NESTING} levels")])
+    return data
+
+
+def _resolve_extends(data: dict[str, Any], path: Path | None, name: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    parent_ref = data.get("extends")
+    if parent_ref is None:
+        return data
+    if not isinstance(parent_ref, str):
+        raise ScenarioError([(name, "extends", f"got {parent_ref!r}; expected a file name (a string)")])
+    if len(seen) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError([(name, "extends", f"chain longer than {MAX_EXTENDS_DEPTH} files")])
+    base_dir = path.parent if path is not None else Path("scenarios")
+    parent_path = (base_dir / parent_ref).resolve()
+    if str(parent_path) in seen:
+        raise ScenarioError([(name, "extends", f"{parent_ref!r} extends itself (a cycle)")])
+    if not parent_path.is_file():
+        raise ScenarioError([(name, "extends", f"{parent_ref!r}: no such file next to {name}")])
+    parent = _read_toml(parent_path)
+    parent = _resolve_extends(parent, parent_path, str(parent_path), (*seen, str(parent_path)))
+    child = {k: v for k, v in data.items() if k != "extends"}
+    merged = _deep_merge({k: v for k, v in parent.items() if k not in ("name", "description", "sweep")}, child)
+    return merged
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = []
+    for p in loc:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        else:
+            parts.append(("." if parts else "") + str(p))
+    return "".join(parts)
+
+
+def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
+    errors: list[tuple[str, str, str]] = []
+    data = dict(data)
+    data.setdefault("source_file", name)
+    try:
+        scen = Scenario.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            loc = _loc(tuple(x for x in err["loc"] if not str(x).startswith("function-after")))
+            got = err.get("input")
+            got_text = "" if isinstance(got, dict) else f"got {got!r}; "
+            msg = err["msg"]
+            if err["type"] == "missing":
+                msg = "required field is missing"
+                got_text = ""
+            elif err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            errors.append((name, loc, f"{got_text}{msg}"))
+        scen = None
+    if scen is not None:
+        known = set(baseline.iso3)
+        for iso, ov in scen.countries.items():
+            if iso not in known:
+                errors.append((name, f"countries.{iso}", f"unknown country code; expected one of {sorted(known)}"))
+                continue
+            for fld in ("land_stance", "air_stance", "sea_stance"):
+                v = getattr(ov, fld)
+                if v is not None:
+                    ok, expected = COUNTRY_FIELDS[fld]
+                    if not ok(v):
+                        errors.append((name, f"countries.{iso}.{fld}", f"got {v!r}; expected {expected}"))
+            if ov.land_share is not None and ov.land_troops is not None:
+                errors.append((name, f"countries.{iso}", "give land_share or land_troops, not both"))
+        npoints = 1
+        for key, values in scen.sweep.items():
+            if not key.startswith(SWEEPABLE_PREFIXES):
+                errors.append((name, f"sweep.{key}", f"expected a dotted path starting with {SWEEPABLE_PREFIXES}"))
+                continue
+            if not values:
+                errors.append((name, f"sweep.{key}", "expected a non-empty list of values"))
+                continue
+            npoints *= len(values)
+            for i, v in enumerate(values):
+                try:
+                    scen.with_changes({key: v})
+                except ScenarioError as e:
+                    for _, fld, msg in e.errors:
+                        errors.append((name, f"sweep.{key}[{i}]", f"{fld}: {msg}"))
+                except KeyError:
+                    errors.append((name, f"sweep.{key}", "names no lever"))
+                    break
+        if npoints > MAX_SWEEP_POINTS:
+            errors.append((name, "sweep", f"{npoints} combinations; at most {MAX_SWEEP_POINTS} expected"))
+        if scen.levers.ceasefire and scen.levers.ceasefire_month >= scen.levers.horizon_months:
+            errors.append((name, "levers.ceasefire_month",
+                           f"got {scen.levers.ceasefire_month}; expected a month before horizon_months "
+                           f"({scen.levers.horizon_months}), or ceasefire = false"))
+    if errors:
+        raise ScenarioError(errors)
+    return scen
+
+
+def load_scenario(path: str | Path, baseline: Baseline | None = None) -> Scenario:
+    """Read, resolve ``extends``, validate and freeze one scenario file."""
+    path = Path(path)
+    baseline = baseline or load_baseline()
+    data = _read_toml(path)
+    data = _resolve_extends(data, path, str(path), (str(path.resolve()),))
+    return _validate(data, str(path), baseline)
+
+
+def scenario_from_text(text: str, name: str = "<uploaded>", *, base_dir: Path | None = None) -> Scenario:
+    """Validate scenario TOML given as text (an upload); ``extends`` is looked up in ``base_dir``."""
+    data = parse_toml_text(text, name)
+    fake = (base_dir / "_uploaded.toml") if base_dir is not None else None
+    data = _resolve_extends(data, fake, name, ())
+    return _validate(data, name, load_baseline())
+
+
+def scenario_from_dict(data: Mapping[str, Any], name: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as a plain mapping (already resolved: no ``extends``)."""
+    return _validate(dict(data), name, load_baseline())
+
+
+def country_fields(scenario: Scenario, baseline: Baseline) -> list[dict[str, Sourced]]:
+    """Each country's fields after the scenario's overrides, in baseline order, with provenance.
+
+    An overridden value's provenance says which scenario set it.
+    """
+    out = []
+    for c in baseline.countries:
+        fields = dict(c.fields)
+        ov = scenario.countries.get(c.iso3)
+        if ov is not None:
+            for k, v in ov.model_dump(exclude_none=True).items():
+                fields[k] = Sourced(value=list(v) if isinstance(v, tuple) else v, origin=f"scenario:{scenario.name}",
+                                    assumption=f"set by scenario '{scenario.name}'")
+        out.append(fields)
+    return out
+
+
+def backstop_index(level: str) -> int:
+    """Position of a backstop level in :data:`BACKSTOP_LEVELS` (0 = none)."""
+    return BACKSTOP_LEVELS.index(level)
