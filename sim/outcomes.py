@@ -27,6 +27,15 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 Z95 = 1.959963984540054
 
 
+MET_IF_P_AT_LEAST = 0.5
+"""A threshold is called "met" for a scenario when it holds in at least half of the runs."""
+
+
+def verdict_label(p_met: float) -> str:
+    """``"met"`` when the threshold holds in at least half the runs, else ``"not met"``."""
+    return "met" if p_met >= MET_IF_P_AT_LEAST else "not met"
+
+
 def wilson_interval(successes: np.ndarray | int, n: int, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a binomial proportion (95% by default); well behaved at 0 and 1."""
     k = np.asarray(successes, dtype=float)
@@ -76,6 +85,7 @@ def summary(res: RunArrays, p: Params, *, scenario: str, seed: int) -> pd.DataFr
             "threshold": p.thresholds[comp], "runs": res.n, "runs_met": k, "p_met": k / res.n,
             "p_met_low95": float(lo), "p_met_high95": float(hi), "assess_from_month": p.assess_start,
             "horizon_months": p.horizon, "mean_strength": float(mean.mean()),
+            "verdict": verdict_label(k / res.n),
         }
         for q, v in zip(QUANTILES, np.quantile(minimum, QUANTILES), strict=True):
             row[f"min_strength_q{int(q * 100):02d}"] = float(v)

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.baseline import BACKSTOP_LEVELS, COUNTRY_FIELDS, Baseline, Sourced, load_baseline
@@ -166,6 +167,10 @@ class Scenario(_Strict):
         if not d["levers"].get("us_backstop_changes"):
             d["levers"].pop("us_backstop_changes", None)
         return d
+
+    def to_toml(self) -> str:
+        """The resolved scenario as TOML text that loads back to an equal scenario."""
+        return tomli_w.dumps(self.to_toml_dict())
 
     def with_changes(self, changes: Mapping[str, Any], *, name: str | None = None) -> Scenario:
         """A new validated scenario with dotted-path changes applied (e.g. ``{"levers.un_framework": True}``)."""
