@@ -1,4 +1,4 @@
-"""reassurance: can the coalition of the willing's reassurance force for Ukraine add up?
+"""Reassurance: can the coalition of the willing's reassurance force for Ukraine add up.
 
 An agent-based model (Mesa) of each country's stated pledges and conditions, encoded from five articles
 of late August / early September 2025, with a vectorised ensemble engine that runs the same rules.

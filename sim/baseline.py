@@ -261,7 +261,8 @@ def load_baseline() -> Baseline:
         prof = {}
         for k, v in praw.items():
             if k not in COUNTRY_FIELDS:
-                raise DataError(f"{file}: profiles.{pname}.{k}: unknown field; expected one of {sorted(COUNTRY_FIELDS)}")
+                raise DataError(f"{file}: profiles.{pname}.{k}: unknown field; "
+                                f"expected one of {sorted(COUNTRY_FIELDS)}")
             prof[k] = _sourced(v, f"profiles.{pname}.{k}", sources, file)
             _check_field(file, f"profiles.{pname}.{k}", k, prof[k])
         missing = set(COUNTRY_FIELDS) - set(prof)

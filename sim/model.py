@@ -17,8 +17,8 @@ seed, so the ensemble engine given the same draws reproduces this run exactly.
 from __future__ import annotations
 
 import mesa
-from mesa.agentset import AgentSet
 import numpy as np
+from mesa.agentset import AgentSet
 
 from sim.agents import CountryAgent, Russia, USBackstop
 from sim.arrays import RunArrays
@@ -94,7 +94,7 @@ class ReassuranceModel(mesa.Model):
             self.running = False
 
     def results(self) -> RunArrays:
-        """This run's results as arrays (the same layout the ensemble engine returns)."""
+        """The run's results as arrays (the same layout the ensemble engine returns)."""
         p = self.params
         window = p.horizon - p.assess_start
         cs = self.countries

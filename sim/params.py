@@ -66,8 +66,10 @@ class Params:
         return len(self.iso3)
 
     def constant_inputs(self, cols) -> dict:
-        """The per-country parameters of :func:`sim.rules.run_constants` for country ``cols`` (an index
-        or an index array), plus the scenario's border lever."""
+        """The per-country parameters of :func:`sim.rules.run_constants` for countries ``cols``.
+
+        ``cols`` is an index or an index array; the scenario's border lever is added.
+        """
         return {
             "p_participate": self.p_participate[cols], "land_lo": self.land_lo[cols],
             "land_hi": self.land_hi[cols], "land_cap": self.land_cap[cols], "air_lo": self.air_lo[cols],

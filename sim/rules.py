@@ -104,7 +104,7 @@ def government_fall_month(hazard, p_withdraw, u, forced_month, u_forced):
     (``< 0``: none), which leads to withdrawal when ``u_forced < p_withdraw``. :data:`NEVER` if neither.
     """
     q = np.minimum(hazard * p_withdraw, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         m = np.floor(np.log1p(-u) / np.log1p(-q))
     m = np.where(q <= 0.0, NEVER, np.where(q >= 1.0, 0, np.minimum(m, NEVER)))
     forced = (forced_month >= 0) & (u_forced < p_withdraw)
@@ -192,10 +192,10 @@ def decide(static_ok, has_offer, withdrawn, follows_leads, leads_present, others
     """
     want = static_ok & has_offer & ~withdrawn
     leads_ok = ~follows_leads | leads_present
-    momentum_ok = others_land >= momentum_threshold
+    momentum_ok = np.greater_equal(others_land, momentum_threshold)  # a numpy bool even for Python floats
     cond = want & leads_ok & momentum_ok
     ready = (ready_months + 1) * cond
-    deployed = cond & (ready > mandate_delay)
+    deployed = cond & np.greater(ready, mandate_delay)
     cascade = deployed_prev & ~deployed
     bits = ((want & ~leads_ok) * LEADS | (want & ~momentum_ok) * MOMENTUM | (cond & ~deployed) * MANDATE
             | (cascade & want) * CASCADE)
@@ -226,8 +226,11 @@ def withdraws_after_incident(u, casualty_withdraw_prob):
 # --- threshold tests -----------------------------------------------------------------------------------
 
 def assessment_start(ceasefire_month, build_up_months, horizon):
-    """First month the thresholds are tested: ``build_up_months`` after the ceasefire (or after month 0 if
-    no ceasefire comes, when nothing deploys), and never past the last month."""
+    """First month the thresholds are tested.
+
+    That is ``build_up_months`` after the ceasefire (after month 0 if no ceasefire comes, when nothing
+    deploys), and never past the last month.
+    """
     start = np.where(ceasefire_month >= NEVER, 0, ceasefire_month) + build_up_months
     return np.minimum(start, horizon - 1)
 

@@ -99,12 +99,15 @@ class Thresholds(_Strict):
     sea: Annotated[float, Field(gt=0, le=1_000)] | None = None
 
 
-Range = tuple[float, float]
+Troops = Annotated[float, Field(ge=0, le=2_000_000)]
 
 
 class CountryOverride(_Strict):
-    """Per-country changes. Any baseline field, plus ``land_troops`` (a [min, max] pledge in troops that
-    replaces ``land_share``) and ``government_falls_month`` (a forced fall of government)."""
+    """Per-country changes.
+
+    Any baseline field, plus ``land_troops`` (a [min, max] pledge in troops that replaces ``land_share``)
+    and ``government_falls_month`` (a forced fall of government).
+    """
 
     is_lead: bool | None = None
     coalition_member: bool | None = None
@@ -112,7 +115,7 @@ class CountryOverride(_Strict):
     air_stance: str | None = None
     sea_stance: str | None = None
     land_share: tuple[Prob, Prob] | None = None
-    land_troops: tuple[Annotated[float, Field(ge=0, le=2_000_000)], Annotated[float, Field(ge=0, le=2_000_000)]] | None = None
+    land_troops: tuple[Troops, Troops] | None = None
     air: tuple[Annotated[int, Field(ge=0, le=1000)], Annotated[int, Field(ge=0, le=1000)]] | None = None
     sea: tuple[Annotated[int, Field(ge=0, le=100)], Annotated[int, Field(ge=0, le=100)]] | None = None
     p_participate: Prob | None = None

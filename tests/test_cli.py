@@ -1,0 +1,65 @@
+"""The command line: verdicts, tables written whole and reproducibly, bad input refused."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+from sim.cli import main
+
+from .conftest import ROOT, SCENARIOS
+
+
+def test_run_prints_a_verdict(capsys):
+    assert main(["run", str(SCENARIOS / "baseline.toml"), "--reps", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "LAND threshold 30,000 troops: NOT MET" in out
+    assert "France" in out and "us_backstop" in out
+
+
+def test_run_writes_tables_and_a_matching_manifest(tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", str(SCENARIOS / "us_air_cover.toml"), "--reps", "300", "--out", str(out), "--xlsx"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 20250904 and manifest["replications"] == 300
+    assert manifest["scenarios"][0]["name"] == "us_air_cover"
+    for fname, info in manifest["files"].items():
+        assert hashlib.sha256((out / fname).read_bytes()).hexdigest() == info["sha256"], fname
+    assert {"summary.csv", "per_run.parquet", "per_country.csv", "per_month.csv", "tables.xlsx"} <= set(
+        manifest["files"])
+    import pandas as pd
+    sheets = pd.read_excel(out / "tables.xlsx", sheet_name=None)
+    assert set(sheets) == {"summary", "per_run", "per_country", "per_month"}
+    assert len(sheets["per_run"]) == 300
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    for d in ("a", "b"):
+        assert main(["run", str(SCENARIOS / "baseline.toml"), "--reps", "300", "--out", str(tmp_path / d)]) == 0
+    for f in ("summary.csv", "per_run.csv", "per_country.csv", "per_month.csv", "per_run.parquet"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+def test_bad_file_fails_with_exit_2_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'extends = "{SCENARIOS / "baseline.toml"}"\nname = "bad"\ndescription = "x"\n'
+                   '[levers]\nincident_rate = 2\n')
+    out = tmp_path / "res"
+    assert main(["run", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "levers.incident_rate" in err
+    assert not out.exists()
+    assert main(["validate", str(bad), str(SCENARIOS / "baseline.toml")]) == 2
+    captured = capsys.readouterr()
+    assert "baseline.toml: ok" in captured.out and "levers.incident_rate" in captured.err
+
+
+def test_python_dash_m_and_sources():
+    r = subprocess.run([sys.executable, "-m", "sim", "sources", "ITA"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "requires_un_framework" in r.stdout and "UN framework" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "sim", "sources", "XXX"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2 and "unknown country code" in r.stderr

@@ -1,0 +1,152 @@
+"""The baseline data: every value has provenance, every claim is encoded, quotes are real and short."""
+
+import re
+import unicodedata
+
+import pytest
+
+from sim import baseline as bl
+from sim.baseline import COUNTRY_FIELDS, DataError, load_baseline
+
+from .conftest import SOURCES
+
+CLAIMS = [f"C{i:02d}" for i in range(1, 30)]
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = text.replace("\u2019", "'")
+    text = re.sub(r"[\u2018\u2019`]", "'", text)
+    text = re.sub(r"\s+", " ", text)
+    # quotation marks inside a quote are dropped on both sides: a quote may paraphrase the article's own quoting
+    return text.replace("\u201c", "").replace("\u201d", "").replace('"', "").lower()
+
+
+def _article_texts():
+    out = {}
+    for f in SOURCES.glob("*.txt"):
+        raw = f.read_text(encoding="utf-8")
+        raw = raw.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+        raw = raw.replace("\u2013", "-").replace("\u2014", "-")
+        out[f.name[:3]] = _norm(raw)
+    return out
+
+
+def all_sourced(base):
+    for k, s in base.force.items():
+        yield f"force.{k}", s
+    for k, s in base.backstop.items():
+        yield f"backstop_levels.{k}", s
+    for pname, prof in base.profiles.items():
+        for k, s in prof.items():
+            yield f"profiles.{pname}.{k}", s
+    for c in base.countries:
+        for k, s in c.fields.items():
+            yield f"countries.{c.iso3}.{k}", s
+        yield f"capacity.{c.iso3}.active", c.active_personnel
+        yield f"capacity.{c.iso3}.vessels", c.mine_vessels
+
+
+def test_every_value_has_provenance():
+    base = load_baseline()
+    n = 0
+    for path, s in all_sourced(base):
+        n += 1
+        assert bool(s.source) != bool(s.assumption), path
+        if s.source:
+            assert s.source in base.sources, path
+            if base.sources[s.source]["kind"] == "article":
+                assert s.quote and len(s.quote.split()) <= bl.ARTICLE_QUOTE_MAX_WORDS, path
+        else:
+            assert len(s.assumption) > 20, f"{path}: an assumption needs a reason, got {s.assumption!r}"
+    assert n > 500
+
+
+def test_every_country_has_every_field_and_capacity():
+    base = load_baseline()
+    assert 30 <= len(base.countries) <= 40
+    for iso in ("USA", "UKR", "RUS", "HUN", "SVK", "FRA", "GBR", "DEU", "ITA", "POL", "TUR", "EST", "LTU"):
+        assert iso in base.iso3
+    for c in base.countries:
+        assert set(c.fields) == set(COUNTRY_FIELDS), c.iso3
+        assert c.active_personnel.value > 0 and c.active_personnel.source == "GFP2025"
+
+
+def test_article_quotes_appear_in_the_cited_article():
+    base = load_baseline()
+    texts = _article_texts()
+    checked = 0
+    for path, s in all_sourced(base):
+        if s.source and s.source.startswith("A") and s.quote:
+            body = texts[s.source[1:]]
+            for part in re.split(r"\s*\.\.\.\s*", s.quote):
+                assert _norm(part) in body, f"{path}: quote not found in {s.source}: {part!r}"
+            checked += 1
+    assert checked > 50
+
+
+def test_every_claim_is_encoded_and_resolves():
+    base = load_baseline()
+    assert sorted(base.claims) == CLAIMS
+    scenario_levers = {"air_mission", "ceasefire_month", "us_backstop", "russia_stance", "incident_rate"}
+    for cid, paths in base.claims.items():
+        assert paths, cid
+        for p in paths:
+            if p.startswith("scenario:"):
+                assert p.removeprefix("scenario:") in scenario_levers
+            else:
+                s = base.resolve(p)
+                assert s.source or s.assumption
+    # country claims listed on the country itself match the claims table
+    for c in base.countries:
+        for cid in c.claims:
+            assert any(p.startswith(f"countries.{c.iso3}.") or p.startswith("profiles.")
+                       for p in base.claims[cid]), (c.iso3, cid)
+
+
+def test_articles_picture_is_encoded():
+    base = load_baseline()
+    for iso in ("USA", "DEU", "ITA", "POL"):
+        assert base.country(iso)["land_stance"] == "ruled_out", iso
+    assert base.country("FRA")["is_lead"] and base.country("GBR")["is_lead"]
+    assert base.country("ITA")["requires_un_framework"]
+    assert base.country("POL")["border_priority"]
+    assert base.country("DEU")["mandate_delay_months"] > 0
+    assert base.country("GBR")["p_participate"] < 1
+    assert base.country("TUR")["p_participate"] < 1
+    assert base.country("FRA")["government_fall_hazard"] > 0
+    assert base.force["land_threshold"].value == 30000
+    assert base.backstop["offered"].value == "command_and_control"
+    assert base.backstop["asked_for"].value == "air_cover"
+
+
+def _patched_loader(monkeypatch, old, new):
+    real = bl._read_text
+
+    def fake(name):
+        text = real(name)
+        if name == "countries.toml":
+            assert old in text
+            text = text.replace(old, new, 1)
+        return text
+
+    bl.load_baseline.cache_clear()
+    monkeypatch.setattr(bl, "_read_text", fake)
+
+
+@pytest.mark.parametrize("old,new,expect", [
+    ('land_threshold = { value = 30000, source = "A000",', 'land_threshold = { value = 30000, source = "A999",',
+     "force.land_threshold: source 'A999'"),
+    ('p_participate = { value = 0.7, source = "A002"', 'p_participate = { value = 1.7, source = "A002"',
+     "countries.GBR.p_participate: got 1.7"),
+    ('build_up_months = { value = 6, assumption', 'build_up_months = { value = 6, source = "A001", assumption',
+     "exactly one of `source` or `assumption`"),
+])
+def test_bad_data_fails_loudly_naming_the_field(monkeypatch, old, new, expect):
+    _patched_loader(monkeypatch, old, new)
+    try:
+        with pytest.raises(DataError, match=re.escape(expect)):
+            bl.load_baseline()
+    finally:
+        monkeypatch.undo()
+        bl.load_baseline.cache_clear()

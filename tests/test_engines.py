@@ -1,0 +1,136 @@
+"""The Mesa model and the ensemble engine: one semantics, identical runs, reproducible tables."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim import outcomes
+from sim.draws import DRAW_BLOCK, draw
+from sim.ensemble import run_ensemble
+from sim.model import ReassuranceModel, run_mesa
+from sim.params import compile_params
+from sim.runner import run_scenario
+
+from .conftest import SHIPPED, scenario
+
+FIELDS = ("land", "air", "sea", "pledge", "over_capacity", "takes_part", "mean_contribution", "months_deployed",
+          "reasons", "withdrawn_month")
+
+
+def assert_same_runs(a, b):
+    assert np.array_equal(a.run, b.run)
+    for f in FIELDS:
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_mesa_equals_ensemble_run_by_run(name):
+    s = scenario(name)
+    p = compile_params(s)
+    runs = list(range(0, 40)) + [DRAW_BLOCK - 1, DRAW_BLOCK, 5 * DRAW_BLOCK + 3]  # across draw blocks
+    mesa = run_mesa(p, s.seed, runs, collect_countries=True)
+    ens = run_ensemble(p, s.seed, 5 * DRAW_BLOCK + 4, block=DRAW_BLOCK + 7, collect_countries=True)
+    sel = np.array(runs)
+    for f in FIELDS:
+        assert np.array_equal(getattr(mesa, f), getattr(ens, f)[sel]), f
+    assert np.array_equal(mesa.country_monthly, ens.country_monthly[sel])
+
+
+def test_draws_do_not_depend_on_how_runs_are_grouped():
+    a = draw(7, 5, 12, 0, 3000)
+    b = draw(7, 5, 12, 1000, 2100)
+    assert np.array_equal(a.land[1000:2100], b.land)
+    assert np.array_equal(a.incident[1000:2100], b.incident)
+    assert not np.array_equal(draw(8, 5, 12, 0, 10).land, a.land[:10])
+
+
+def test_mesa_datacollector_records_the_same_totals(baseline_params, baseline_scenario):
+    d = draw(baseline_scenario.seed, baseline_params.n_countries, baseline_params.horizon, 3, 4)
+    m = ReassuranceModel(params=baseline_params, draws=d, run=3, collect_countries=True)
+    m.run_model()
+    df = m.datacollector.get_model_vars_dataframe()
+    res = m.results()
+    assert len(df) == baseline_params.horizon
+    assert np.array_equal(df["land"].to_numpy(), res.land[0])
+    agents = m.datacollector.get_agenttype_vars_dataframe(type(m.countries[0]))
+    fra = agents[agents["iso3"] == "FRA"]["land"].to_numpy()
+    assert np.array_equal(fra, res.country_monthly[0, :, baseline_params.iso3.index("FRA"), 0])
+
+
+def test_same_seed_same_tables_and_engine_does_not_matter(baseline_scenario):
+    a = run_scenario(baseline_scenario, replications=300)
+    b = run_scenario(baseline_scenario, replications=300)
+    c = run_scenario(baseline_scenario, replications=300, engine="mesa")
+    for name in a.tables:
+        assert a.tables[name].equals(b.tables[name]), name
+        assert a.tables[name].equals(c.tables[name]), name
+    other = run_scenario(baseline_scenario.with_changes({"seed": baseline_scenario.seed + 1}), replications=300)
+    assert not a.tables["per_run"].equals(other.tables["per_run"])
+
+
+def test_block_size_does_not_change_results(baseline_params, baseline_scenario):
+    a = run_ensemble(baseline_params, baseline_scenario.seed, 3000, block=DRAW_BLOCK)
+    b = run_ensemble(baseline_params, baseline_scenario.seed, 3000, block=777)
+    assert_same_runs(a, b)
+
+
+LEVELS = ["none", "intelligence", "command_and_control", "air_cover", "us_command"]
+COUNTRIES = ["FRA", "GBR", "DEU", "ITA", "POL", "TUR", "NLD", "EST", "USA"]
+
+
+@st.composite
+def scenarios(draw_):
+    base = scenario("baseline.toml")
+    changes = {
+        "seed": draw_(st.integers(0, 2**32)),
+        "levers.us_backstop": draw_(st.sampled_from(LEVELS)),
+        "levers.ceasefire": draw_(st.booleans()),
+        "levers.ceasefire_month": draw_(st.integers(0, 10)),
+        "levers.un_framework": draw_(st.booleans()),
+        "levers.eastern_border_secure": draw_(st.booleans()),
+        "levers.russia_stance": draw_(st.sampled_from(["reject", "tolerate"])),
+        "levers.incident_rate": draw_(st.floats(0, 1)),
+        "levers.rotation_ratio": draw_(st.floats(1, 6)),
+        "levers.horizon_months": draw_(st.integers(12, 48)),
+        "thresholds.land": draw_(st.floats(1000, 60000)),
+    }
+    if draw_(st.booleans()):
+        m = draw_(st.integers(0, 11))
+        changes["levers.us_backstop_changes"] = [{"month": m, "level": draw_(st.sampled_from(LEVELS))}]
+    for iso in draw_(st.lists(st.sampled_from(COUNTRIES), max_size=4, unique=True)):
+        lo = draw_(st.floats(0, 20000))
+        changes[f"countries.{iso}"] = {
+            "land_troops": [lo, lo + draw_(st.floats(0, 20000))],
+            "p_participate": draw_(st.floats(0, 1)),
+            "required_backstop": draw_(st.sampled_from(LEVELS)),
+            "follows_leads": draw_(st.booleans()),
+            "momentum_threshold": draw_(st.floats(0, 20000)),
+            "mandate_delay_months": draw_(st.integers(0, 6)),
+            "casualty_withdraw_prob": draw_(st.floats(0, 1)),
+            "government_fall_hazard": draw_(st.floats(0, 0.3)),
+            "withdraw_if_government_falls": draw_(st.floats(0, 1)),
+        }
+    return base.with_changes(changes, name="generated")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_mesa_equals_ensemble_on_generated_scenarios(s):
+    p = compile_params(s)
+    assert_same_runs(run_mesa(p, s.seed, range(6)), run_ensemble(p, s.seed, 6))
+
+
+def test_engines_agree_statistically_with_their_own_randomness():
+    """Each engine with its own seed: the probability of meeting the threshold agrees (two-proportion z)."""
+    s = scenario("us_air_cover.toml")
+    p = compile_params(s)
+    n_m, n_e = 800, 20000
+    mesa = run_mesa(p, 1001, range(n_m))
+    ens = run_ensemble(p, 2002, n_e)
+    pm = outcomes.threshold_tests(mesa, p)["land"][0].mean()
+    pe = outcomes.threshold_tests(ens, p)["land"][0].mean()
+    pooled = (pm * n_m + pe * n_e) / (n_m + n_e)
+    z = (pm - pe) / np.sqrt(pooled * (1 - pooled) * (1 / n_m + 1 / n_e))
+    assert 0.05 < pe < 0.95
+    assert abs(z) < 3.5, (pm, pe, z)
