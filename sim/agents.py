@@ -65,7 +65,7 @@ class CountryAgent(mesa.Agent):
             static == 0, self.has_offer, self.withdrawn, self.follows_leads, m.leads_present_prev,
             m.land_total_prev - self.land, self.momentum_threshold, self.ready, self.mandate_delay,
             self.deployed)
-        self.reasons |= (static | bits) * self.potential
+        self.reasons = rules.held_back(self.reasons, static, bits, self.potential, t >= p.assess_start)
         if withdrawn and not self.withdrawn:
             self.withdrawn_month = t
         self.deployed, self.withdrawn = deployed, withdrawn

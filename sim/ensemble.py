@@ -46,7 +46,7 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
                                          p.backstop_by_month[:, None, None], p.required_backstop[cols],
                                          p.un_framework, p.requires_un[cols], k.takes_part[:, cols],
                                          k.fall_month[:, cols])  # [T, n, c]
-        reasons_c = reasons[:, cols] | np.bitwise_or.reduce(static, axis=0) * pot
+        reasons_c = reasons[:, cols]
         static_ok = static == 0
         follows, momentum = p.follows_leads[cols], p.momentum_threshold[cols]
         delay, is_lead, casualty = p.mandate_delay[cols], p.is_lead[cols], p.casualty_withdraw[cols]
@@ -65,7 +65,7 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
             deployed, ready, now_withdrawn, bits = rules.decide(
                 static_ok[t], has_offer, withdrawn, follows, leads_prev[:, None],
                 land_total_prev[:, None] - land_prev, momentum, ready, delay, deployed)
-            reasons_c |= bits * pot
+            reasons_c = rules.held_back(reasons_c, static[t], bits, pot, t >= p.assess_start)
             wmonth[now_withdrawn & ~withdrawn] = t
             withdrawn = now_withdrawn
             land_t, air_t, sea_t = land_offer * deployed, air * deployed, sea * deployed

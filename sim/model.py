@@ -3,10 +3,10 @@
 Each month (a step):
 
 1. the US announces its backstop level (scenario schedule);
-2. every country with something to offer decides at once, from last month's force (synchronous update:
+2. every country that pledged anything decides at once, from last month's force (synchronous update:
    agents read only last month's totals and their own state, so their order does not matter and they are
-   not shuffled);
-3. the month's totals are kept as running sums (no scan over agents);
+   not shuffled); each writes its contribution into the model's per-country arrays;
+3. the month's totals are summed from those arrays (no scan over agent objects);
 4. Russia may strike the troops on the ground; the country hit may withdraw (effective next month);
 5. the DataCollector records the totals (and, if asked, each country's contribution).
 

@@ -43,7 +43,9 @@ def wilson_interval(successes: np.ndarray | int, n: int, z: float = Z95) -> tupl
     denom = 1 + z**2 / n
     centre = (phat + z**2 / (2 * n)) / denom
     half = z * np.sqrt(phat * (1 - phat) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    lo = np.where(k == 0, 0.0, np.clip(centre - half, 0, 1))
+    hi = np.where(k == n, 1.0, np.clip(centre + half, 0, 1))
+    return lo, hi
 
 
 def threshold_tests(res: RunArrays, p: Params) -> dict[str, tuple[np.ndarray, ...]]:

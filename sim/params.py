@@ -22,7 +22,7 @@ class Params:
 
     Units: troops (land), combat aircraft (air), mine-countermeasure vessels (sea); months; monthly
     probabilities. ``land_cap``/``sea_cap`` are what can be sustained (rules.sustainable_*); air has no
-    capacity data, so its cap is infinite.
+    capacity data, so air pledges are not capped. Pledge ranges are whole numbers.
     """
 
     iso3: tuple[str, ...]
@@ -48,7 +48,6 @@ class Params:
     withdraw_if_fall: np.ndarray
     forced_fall_month: np.ndarray
     casualty_withdraw: np.ndarray
-    contributor: np.ndarray
     backstop_by_month: np.ndarray
     ceasefire_month: int
     un_framework: np.bool_
@@ -106,11 +105,11 @@ def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Para
         return np.array([f[name].value for f in fields], dtype=dtype)
 
     share = np.array([f["land_share"].value for f in fields], dtype=float)
-    land_lo, land_hi = share[:, 0] * active, share[:, 1] * active
+    land_lo, land_hi = np.round(share[:, 0] * active), np.round(share[:, 1] * active)  # whole troops
     for i, c in enumerate(baseline.countries):
         ov = scenario.countries.get(c.iso3)
         if ov is not None and ov.land_troops is not None:
-            land_lo[i], land_hi[i] = ov.land_troops
+            land_lo[i], land_hi[i] = np.round(ov.land_troops)
     air = np.array([f["air"].value for f in fields], dtype=float)
     sea = np.array([f["sea"].value for f in fields], dtype=float)
     forced = np.array([
@@ -146,7 +145,6 @@ def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Para
         withdraw_if_fall=col("withdraw_if_government_falls"),
         forced_fall_month=forced,
         casualty_withdraw=col("casualty_withdraw_prob"),
-        contributor=np.array([f["role"].value == "contributor" for f in fields], dtype=bool),
         backstop_by_month=backstop_schedule(scenario),
         ceasefire_month=int(ceasefire_month),
         un_framework=np.bool_(lv.un_framework),

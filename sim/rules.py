@@ -21,7 +21,7 @@ BACKSTOP = 1 << 1  # the US backstop is below what the country requires
 UN_FRAMEWORK = 1 << 2  # the country requires a UN framework and there is none
 BORDER = 1 << 3  # border priority: land troops stay home while the eastern border is not secure
 WILLINGNESS = 1 << 4  # the country's willingness draw says it does not take part in this run
-GOVERNMENT_FELL = 1 << 5  # its government fell and it withdrew
+GOVERNMENT_FELL = 1 << 5  # its government fell and, with it, its part in the force (out from that month)
 LEADS = 1 << 6  # it follows the lead nations, and none of them is deployed
 MOMENTUM = 1 << 7  # the others' troops on the ground are below its momentum threshold
 MANDATE = 1 << 8  # waiting for a parliamentary mandate (deployment delay)
@@ -77,16 +77,12 @@ def cap_to_capacity(pledge, capacity):
 
 # --- willingness: drawn once per run ------------------------------------------------------------------
 
-def draw_troops(lo, hi, u):
-    """A pledge of whole troops drawn uniformly in ``[lo, hi]`` from a uniform draw ``u`` in [0, 1).
-
-    Whole numbers keep every sum exact, so totals do not depend on the order they are added in.
-    """
-    return np.floor(lo + (hi - lo) * u)
-
-
 def draw_whole(lo, hi, u):
-    """A whole number drawn uniformly from ``lo..hi`` (inclusive) from a uniform draw ``u`` in [0, 1)."""
+    """A whole number drawn uniformly from ``lo..hi`` (whole numbers, inclusive) from ``u`` in [0, 1).
+
+    Pledges of troops, aircraft and vessels are whole numbers: that keeps every sum exact, so totals do
+    not depend on the order they are added in (the two engines add in different orders).
+    """
     return np.minimum(np.floor(lo + (hi - lo + 1) * u), hi)
 
 
@@ -116,7 +112,8 @@ class RunConstants(NamedTuple):
 
     ``land``, ``air``, ``sea``: its pledges after the capacity cap (troops, aircraft, vessels);
     ``land_offer``: the land pledge it may send (zero under border priority); ``has_offer``: it offers
-    something it may send; ``potential``: it pledged anything at all (its reasons are tracked);
+    something it may send; ``potential``: it pledged anything at all, before the capacity cap (its
+    reasons are tracked);
     ``reasons``: the bits known before the run starts (capacity cut, border priority).
     """
 
@@ -137,14 +134,15 @@ def run_constants(*, p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, 
                   u_participate, u_land, u_air, u_sea, u_fall, u_fall_forced) -> RunConstants:
     """Draw a country's willingness and pledges for a run, cap them to capacity, and fix its fall month."""
     takes_part = participates(p_participate, u_participate)
-    land, over_land = cap_to_capacity(draw_troops(land_lo, land_hi, u_land), land_cap)
-    sea, over_sea = cap_to_capacity(draw_whole(sea_lo, sea_hi, u_sea), sea_cap)
+    land_pledged, sea_pledged = draw_whole(land_lo, land_hi, u_land), draw_whole(sea_lo, sea_hi, u_sea)
+    land, over_land = cap_to_capacity(land_pledged, land_cap)
+    sea, over_sea = cap_to_capacity(sea_pledged, sea_cap)
     air = draw_whole(air_lo, air_hi, u_air)
     over = over_land | over_sea
     fall = government_fall_month(fall_hazard, withdraw_if_fall, u_fall, forced_fall_month, u_fall_forced)
     border_ok = land_allowed(border_priority, border_secure)
     land_offer = land * border_ok
-    potential = (land + air + sea) > 0
+    potential = (land_pledged + air + sea_pledged) > 0  # pledged anything, even if capacity cut it to zero
     reasons = (over * CAPACITY | (~border_ok & (land > 0)) * BORDER) * potential
     return RunConstants(takes_part, land, air, sea, over, fall, land_offer, (land_offer + air + sea) > 0,
                         potential, reasons)
@@ -161,7 +159,7 @@ def static_conditions(month, ceasefire_month, backstop_level, required_backstop,
     - US backstop: the level offered this month must reach the country's requirement;
     - UN framework: required by some (Italy) and absent unless the scenario says so;
     - willingness: the run's draw;
-    - government fell: out from the month its government fell and it withdrew.
+    - government fell: out from the month a fall of government ended its part (deployed or not).
     """
     return ((month < ceasefire_month) * CEASEFIRE
             | (backstop_level < required_backstop) * BACKSTOP
@@ -200,6 +198,16 @@ def decide(static_ok, has_offer, withdrawn, follows_leads, leads_present, others
     bits = ((want & ~leads_ok) * LEADS | (want & ~momentum_ok) * MOMENTUM | (cond & ~deployed) * MANDATE
             | (cascade & want) * CASCADE)
     return deployed, ready, withdrawn | cascade, bits
+
+
+def held_back(reasons, static_bits, dynamic_bits, potential, assessed):
+    """Add this month's reasons to a country's record of what held it back.
+
+    Conditions count in the assessed months only (from the end of the build-up on), so the record
+    answers "what kept it out of the force the thresholds were tested on"; a withdrawal (cascade) counts
+    whenever it happens. Countries that pledged nothing (``potential`` false) have no reasons.
+    """
+    return reasons | np.where(assessed, static_bits | dynamic_bits, dynamic_bits & CASCADE) * potential
 
 
 # --- Russia's response ------------------------------------------------------------------------------

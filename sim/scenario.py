@@ -105,7 +105,8 @@ Troops = Annotated[float, Field(ge=0, le=2_000_000)]
 class CountryOverride(_Strict):
     """Per-country changes.
 
-    Any baseline field, plus ``land_troops`` (a [min, max] pledge in troops that replaces ``land_share``)
+    Any baseline field that drives behaviour (not the descriptive ``role``, ``training``, ``materiel``),
+    plus ``land_troops`` (a [min, max] pledge in troops that replaces ``land_share``)
     and ``government_falls_month`` (a forced fall of government).
     """
 
@@ -336,6 +337,10 @@ def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
                     break
         if npoints > MAX_SWEEP_POINTS:
             errors.append((name, "sweep", f"{npoints} combinations; at most {MAX_SWEEP_POINTS} expected"))
+        for i, ch in enumerate(scen.levers.us_backstop_changes):
+            if ch.month >= scen.levers.horizon_months:
+                errors.append((name, f"levers.us_backstop_changes[{i}].month",
+                               f"got {ch.month}; expected a month before horizon_months ({scen.levers.horizon_months})"))
         if scen.levers.ceasefire and scen.levers.ceasefire_month >= scen.levers.horizon_months:
             errors.append((name, "levers.ceasefire_month",
                            f"got {scen.levers.ceasefire_month}; expected a month before horizon_months "

@@ -18,8 +18,8 @@ def test_rule_of_thirds_capacity_and_flag():
 
 def test_draws_cover_the_range():
     u = np.linspace(0, 0.999999, 1001)
-    troops = rules.draw_troops(1000.0, 2000.0, u)
-    assert troops.min() == 1000 and troops.max() == 1999 and np.all(troops == np.floor(troops))
+    troops = rules.draw_whole(1000.0, 2000.0, u)
+    assert troops.min() == 1000 and troops.max() == 2000 and np.all(troops == np.floor(troops))
     whole = rules.draw_whole(0, 4, u)
     assert set(whole.tolist()) == {0, 1, 2, 3, 4}
     assert rules.participates(0.7, np.array([0.1, 0.69, 0.71])).tolist() == [True, True, False]
