@@ -18,7 +18,7 @@ class RunArrays:
     - ``pledge``: each country's pledge after the capacity cap ``[n, C, 3]`` (land, air, sea);
     - ``over_capacity``: the pledge exceeded what the country can sustain ``[n, C]``;
     - ``takes_part``: the willingness draw said yes ``[n, C]``;
-    - ``mean_contribution``: mean over the assessment window ``[n, C, 3]``;
+    - ``window_sum``: contributions summed over the assessment window ``[n, C, 3]`` (whole numbers);
     - ``months_deployed``: months in the force ``[n, C]``;
     - ``reasons``: bit flags (``sim.rules``) of every condition that held the country back ``[n, C]``;
     - ``withdrawn_month``: month it withdrew for good, -1 if it did not ``[n, C]``;
@@ -32,7 +32,7 @@ class RunArrays:
     pledge: np.ndarray
     over_capacity: np.ndarray
     takes_part: np.ndarray
-    mean_contribution: np.ndarray
+    window_sum: np.ndarray
     months_deployed: np.ndarray
     reasons: np.ndarray
     withdrawn_month: np.ndarray

@@ -95,14 +95,13 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
         months_deployed[:, cols] = mdeployed
         window_sum[:, cols] = wsum
 
-    window = T - p.assess_start
     return RunArrays(
         run=np.asarray(runs, dtype=np.int64),
         land=totals[0], air=totals[1], sea=totals[2],
         pledge=np.stack([k.land, k.air, k.sea], axis=-1).astype(float),
         over_capacity=np.asarray(k.over_capacity, dtype=bool),
         takes_part=np.asarray(k.takes_part, dtype=bool),
-        mean_contribution=window_sum / window,
+        window_sum=window_sum,
         months_deployed=months_deployed,
         reasons=reasons,
         withdrawn_month=withdrawn_month,

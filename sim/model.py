@@ -95,8 +95,6 @@ class ReassuranceModel(mesa.Model):
 
     def results(self) -> RunArrays:
         """The run's results as arrays (the same layout the ensemble engine returns)."""
-        p = self.params
-        window = p.horizon - p.assess_start
         cs = self.countries
         return RunArrays(
             run=np.array([self.run]),
@@ -106,7 +104,7 @@ class ReassuranceModel(mesa.Model):
             pledge=np.array([[(a.land_pledge, a.air_pledge, a.sea_pledge) for a in cs]], dtype=float),
             over_capacity=np.array([[a.over_capacity for a in cs]], dtype=bool),
             takes_part=np.array([[a.takes_part for a in cs]], dtype=bool),
-            mean_contribution=np.array([[a.window_sum / window for a in cs]]),
+            window_sum=np.array([[a.window_sum for a in cs]]),
             months_deployed=np.array([[a.months_deployed for a in cs]], dtype=np.int64),
             reasons=np.array([[a.reasons for a in cs]], dtype=np.int64),
             withdrawn_month=np.array([[a.withdrawn_month for a in cs]], dtype=np.int64),

@@ -2,13 +2,16 @@
 
 Tables (every column documented in ``docs/outputs.md``):
 
+Tables are built by :class:`TableBuilder` from blocks of runs, with the same result however the runs
+were split into blocks.
+
 - :func:`per_run`: one row per run: each component's threshold test, and how many countries each
   condition held back;
-- :func:`summary`: one row per component: probability the threshold holds, with a 95% Wilson interval,
+- ``summary``: one row per component: probability the threshold holds, with a 95% Wilson interval,
   and quantiles of the lowest strength over the assessment window;
-- :func:`per_country`: one row per country: expected pledge and contribution, how often it took part, was
+- ``per_country``: one row per country: expected pledge and contribution, how often it took part, was
   deployed, withdrew, and how often each condition held it back;
-- :func:`per_month`: one row per month: quantiles of each component's strength and the share of runs at
+- ``per_month``: one row per month: quantiles of each component's strength and the share of runs at
   or above the threshold;
 - :func:`country_month`: one row per run x month x country (only when per-country series were collected).
 """
@@ -53,16 +56,14 @@ def threshold_tests(res: RunArrays, p: Params) -> dict[str, tuple[np.ndarray, ..
     return {c: rules.threshold_test(res.series(c), p.thresholds[c], p.assess_start) for c in COMPONENTS}
 
 
+UNITS = {"land": "troops", "air": "combat aircraft", "sea": "mine-countermeasure vessels"}
+
+
 def per_run(res: RunArrays, p: Params, *, scenario: str, seed: int) -> pd.DataFrame:
     """One row per run: threshold tests per component and the count of countries each condition held back."""
-    cols: dict[str, object] = {
-        "scenario": scenario,
-        "run": res.run,
-        "seed": seed,
-    }
-    tests = threshold_tests(res, p)
+    cols: dict[str, object] = {"scenario": scenario, "run": res.run, "seed": seed}
     all_met = np.ones(res.n, dtype=bool)
-    for comp, (met, margin, first_below, minimum, mean) in tests.items():
+    for comp, (met, margin, first_below, minimum, mean) in threshold_tests(res, p).items():
         cols[f"{comp}_threshold"] = p.thresholds[comp]
         cols[f"{comp}_met"] = met
         cols[f"{comp}_margin"] = margin
@@ -72,65 +73,135 @@ def per_run(res: RunArrays, p: Params, *, scenario: str, seed: int) -> pd.DataFr
         all_met &= met
     cols["all_met"] = all_met
     for bit, name in rules.CONDITIONS.items():
-        cols[f"held_back_{name}"] = ((res.reasons & bit) != 0).sum(axis=1)
+        cols[f"held_back_{name}"] = ((res.reasons & bit) != 0).sum(axis=1).astype(np.int16)
     return pd.DataFrame(cols)
 
 
-def summary(res: RunArrays, p: Params, *, scenario: str, seed: int) -> pd.DataFrame:
-    """One row per component: P(threshold held) with its 95% interval, and strength quantiles."""
-    rows = []
-    for comp, (met, _margin, _first, minimum, mean) in threshold_tests(res, p).items():
-        k = int(met.sum())
-        lo, hi = wilson_interval(k, res.n)
-        row = {
-            "scenario": scenario, "seed": seed, "component": comp, "unit": UNITS[comp],
-            "threshold": p.thresholds[comp], "runs": res.n, "runs_met": k, "p_met": k / res.n,
-            "p_met_low95": float(lo), "p_met_high95": float(hi), "assess_from_month": p.assess_start,
-            "horizon_months": p.horizon, "mean_strength": float(mean.mean()),
-            "verdict": verdict_label(k / res.n),
-        }
-        for q, v in zip(QUANTILES, np.quantile(minimum, QUANTILES), strict=True):
-            row[f"min_strength_q{int(q * 100):02d}"] = float(v)
-        rows.append(row)
-    return pd.DataFrame(rows)
+class TableBuilder:
+    """Outcome tables built from blocks of runs, in any number and order of blocks.
 
+    Every statistic is a count, a sum of whole numbers or a quantile of kept values, so the tables do not
+    depend on how runs were split into blocks or in which order the blocks arrive (serial, parallel or
+    distributed runs give identical tables). Memory: the per-run rows (if ``keep_runs``), one minimum per
+    run and component, and, if ``months``, each run's monthly totals (float32: exact for whole numbers
+    below 16 million).
+    """
 
-UNITS = {"land": "troops", "air": "combat aircraft", "sea": "mine-countermeasure vessels"}
+    def __init__(self, p: Params, *, scenario: str, seed: int, months: bool = True, keep_runs: bool = True):
+        self.p, self.scenario, self.seed = p, scenario, seed
+        self.months, self.keep_runs = months, keep_runs
+        C, T = p.n_countries, p.horizon
+        self.n = 0
+        self.runs: list[np.ndarray] = []
+        self.per_run_blocks: list[pd.DataFrame] = []
+        self.met = dict.fromkeys(COMPONENTS, 0)
+        self.minima: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
+        self.window_total = dict.fromkeys(COMPONENTS, 0.0)  # sum over runs of the window's strength (whole)
+        self.takes_part = np.zeros(C, dtype=np.int64)
+        self.pledge = np.zeros((C, 3))
+        self.window_sum = np.zeros((C, 3))
+        self.months_deployed = np.zeros(C, dtype=np.int64)
+        self.withdrew = np.zeros(C, dtype=np.int64)
+        self.over = np.zeros(C, dtype=np.int64)
+        self.held = np.zeros((C, len(rules.CONDITIONS)), dtype=np.int64)
+        self.series: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
+        self.month_sum = {c: np.zeros(T) for c in COMPONENTS}
+        self.month_at = {c: np.zeros(T, dtype=np.int64) for c in COMPONENTS}
 
+    def add(self, res: RunArrays) -> None:
+        """Take in a block of runs."""
+        p = self.p
+        self.n += res.n
+        self.runs.append(res.run)
+        tests = threshold_tests(res, p)
+        for comp, (met, _m, _f, minimum, _mean) in tests.items():
+            self.met[comp] += int(met.sum())
+            self.minima[comp].append(minimum)
+            series = res.series(comp)
+            self.window_total[comp] += float(series[:, p.assess_start:].sum())
+            self.month_sum[comp] += series.sum(axis=0)
+            self.month_at[comp] += (series >= p.thresholds[comp]).sum(axis=0)
+            if self.months:
+                self.series[comp].append(series.astype(np.float32))
+        if self.keep_runs:
+            self.per_run_blocks.append(per_run(res, p, scenario=self.scenario, seed=self.seed))
+        self.takes_part += res.takes_part.sum(axis=0)
+        self.pledge += res.pledge.sum(axis=0)
+        self.window_sum += res.window_sum.sum(axis=0)
+        self.months_deployed += res.months_deployed.sum(axis=0)
+        self.withdrew += (res.withdrawn_month >= 0).sum(axis=0)
+        self.over += res.over_capacity.sum(axis=0)
+        for j, bit in enumerate(rules.CONDITIONS):
+            self.held[:, j] += ((res.reasons & bit) != 0).sum(axis=0)
 
-def per_country(res: RunArrays, p: Params, *, scenario: str) -> pd.DataFrame:
-    """One row per country: expected pledge and contribution, participation, and binding conditions."""
-    df = pd.DataFrame({
-        "scenario": scenario,
-        "iso3": list(p.iso3),
-        "country": list(p.names),
-        "p_takes_part": res.takes_part.mean(axis=0),
-    })
-    for j, comp in enumerate(COMPONENTS):
-        df[f"pledge_{comp}_mean"] = res.pledge[:, :, j].mean(axis=0)
-        df[f"expected_{comp}"] = res.mean_contribution[:, :, j].mean(axis=0)
-    df["share_of_months_deployed"] = res.months_deployed.mean(axis=0) / p.horizon
-    df["p_withdrew"] = (res.withdrawn_month >= 0).mean(axis=0)
-    df["p_over_capacity"] = res.over_capacity.mean(axis=0)
-    df["sustainable_land"] = p.land_cap
-    for bit, name in rules.CONDITIONS.items():
-        df[f"p_held_back_{name}"] = ((res.reasons & bit) != 0).mean(axis=0)
-    return df
+    def _order(self) -> np.ndarray:
+        return np.argsort(np.concatenate(self.runs), kind="stable")
 
+    def summary(self) -> pd.DataFrame:
+        """One row per component: P(threshold held) with its 95% interval, and strength quantiles."""
+        p, n = self.p, self.n
+        window = p.horizon - p.assess_start
+        rows = []
+        for comp in COMPONENTS:
+            k = self.met[comp]
+            lo, hi = wilson_interval(k, n)
+            minimum = np.concatenate(self.minima[comp])
+            row = {
+                "scenario": self.scenario, "seed": self.seed, "component": comp, "unit": UNITS[comp],
+                "threshold": p.thresholds[comp], "runs": n, "runs_met": k, "p_met": k / n,
+                "p_met_low95": float(lo), "p_met_high95": float(hi), "verdict": verdict_label(k / n),
+                "assess_from_month": p.assess_start, "horizon_months": p.horizon,
+                "mean_strength": self.window_total[comp] / (n * window),
+            }
+            for q, v in zip(QUANTILES, np.quantile(minimum, QUANTILES), strict=True):
+                row[f"min_strength_q{int(q * 100):02d}"] = float(v)
+            rows.append(row)
+        return pd.DataFrame(rows)
 
-def per_month(res: RunArrays, p: Params, *, scenario: str) -> pd.DataFrame:
-    """One row per month and component: strength quantiles over runs, and the share at/above threshold."""
-    frames = []
-    months = np.arange(p.horizon)
-    for comp in COMPONENTS:
-        s = res.series(comp)
-        q = np.quantile(s, QUANTILES, axis=0)
-        f = pd.DataFrame({"scenario": scenario, "month": months, "component": comp, "mean": s.mean(axis=0)})
-        for qi, qv in zip(QUANTILES, q, strict=True):
-            f[f"q{int(qi * 100):02d}"] = qv
-        f["p_at_or_above_threshold"] = (s >= p.thresholds[comp]).mean(axis=0)
-        frames.append(f)
-    return pd.concat(frames, ignore_index=True)
+    def per_country(self) -> pd.DataFrame:
+        """One row per country: expected pledge and contribution, participation, binding conditions."""
+        p, n = self.p, self.n
+        window = p.horizon - p.assess_start
+        df = pd.DataFrame({"scenario": self.scenario, "iso3": list(p.iso3), "country": list(p.names),
+                           "p_takes_part": self.takes_part / n})
+        for j, comp in enumerate(COMPONENTS):
+            df[f"pledge_{comp}_mean"] = self.pledge[:, j] / n
+            df[f"expected_{comp}"] = self.window_sum[:, j] / (n * window)
+        df["share_of_months_deployed"] = self.months_deployed / (n * p.horizon)
+        df["p_withdrew"] = self.withdrew / n
+        df["p_over_capacity"] = self.over / n
+        df["sustainable_land"] = p.land_cap
+        for j, name in enumerate(rules.CONDITIONS.values()):
+            df[f"p_held_back_{name}"] = self.held[:, j] / n
+        return df
+
+    def per_month(self) -> pd.DataFrame:
+        """One row per month and component: strength quantiles, mean, share of runs at/above threshold."""
+        p = self.p
+        order = self._order()
+        frames = []
+        for comp in COMPONENTS:
+            s = np.concatenate(self.series[comp])[order]
+            f = pd.DataFrame({"scenario": self.scenario, "month": np.arange(p.horizon), "component": comp,
+                              "mean": self.month_sum[comp] / self.n})
+            for qi, qv in zip(QUANTILES, np.quantile(s, QUANTILES, axis=0), strict=True):
+                f[f"q{int(qi * 100):02d}"] = qv.astype(float)
+            f["p_at_or_above_threshold"] = self.month_at[comp] / self.n
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """All tables, by name (per_run in run order)."""
+        if self.n == 0:
+            raise ValueError("no runs were added")
+        out = {"summary": self.summary()}
+        if self.keep_runs:
+            rows = pd.concat(self.per_run_blocks, ignore_index=True)
+            out["per_run"] = rows.iloc[self._order()].reset_index(drop=True)
+        out["per_country"] = self.per_country()
+        if self.months:
+            out["per_month"] = self.per_month()
+        return out
 
 
 def country_month(res: RunArrays, p: Params, *, scenario: str) -> pd.DataFrame:
@@ -152,11 +223,6 @@ def condition_names(bits: int) -> list[str]:
 
 def tables(res: RunArrays, p: Params, *, scenario: str, seed: int, months: bool = True) -> dict[str, pd.DataFrame]:
     """All outcome tables of one scenario's runs, by name."""
-    out = {
-        "summary": summary(res, p, scenario=scenario, seed=seed),
-        "per_run": per_run(res, p, scenario=scenario, seed=seed),
-        "per_country": per_country(res, p, scenario=scenario),
-    }
-    if months:
-        out["per_month"] = per_month(res, p, scenario=scenario)
-    return out
+    builder = TableBuilder(p, scenario=scenario, seed=seed, months=months)
+    builder.add(res)
+    return builder.tables()

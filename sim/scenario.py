@@ -340,7 +340,8 @@ def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
         for i, ch in enumerate(scen.levers.us_backstop_changes):
             if ch.month >= scen.levers.horizon_months:
                 errors.append((name, f"levers.us_backstop_changes[{i}].month",
-                               f"got {ch.month}; expected a month before horizon_months ({scen.levers.horizon_months})"))
+                               f"got {ch.month}; expected a month before horizon_months "
+                               f"({scen.levers.horizon_months})"))
         if scen.levers.ceasefire and scen.levers.ceasefire_month >= scen.levers.horizon_months:
             errors.append((name, "levers.ceasefire_month",
                            f"got {scen.levers.ceasefire_month}; expected a month before horizon_months "

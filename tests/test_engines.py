@@ -14,7 +14,7 @@ from sim.runner import run_scenario
 
 from .conftest import SHIPPED, scenario
 
-FIELDS = ("land", "air", "sea", "pledge", "over_capacity", "takes_part", "mean_contribution", "months_deployed",
+FIELDS = ("land", "air", "sea", "pledge", "over_capacity", "takes_part", "window_sum", "months_deployed",
           "reasons", "withdrawn_month")
 
 
@@ -134,3 +134,19 @@ def test_engines_agree_statistically_with_their_own_randomness():
     z = (pm - pe) / np.sqrt(pooled * (1 - pooled) * (1 / n_m + 1 / n_e))
     assert 0.05 < pe < 0.95
     assert abs(z) < 3.5, (pm, pe, z)
+
+
+def test_tables_do_not_depend_on_how_runs_are_split(baseline_params, baseline_scenario):
+    from sim.outcomes import TableBuilder, tables
+
+    res = run_ensemble(baseline_params, baseline_scenario.seed, 2500)
+    whole = tables(res, baseline_params, scenario="b", seed=1)
+    builder = TableBuilder(baseline_params, scenario="b", seed=1)
+    cuts = [0, 7, 900, 901, 1800, 2500]
+    parts = [run_ensemble(baseline_params, baseline_scenario.seed, b - a, start=a) for a, b in zip(cuts, cuts[1:])]
+    for part in reversed(parts):  # blocks may arrive in any order
+        builder.add(part)
+    split = builder.tables()
+    assert set(whole) == set(split)
+    for name in whole:
+        assert whole[name].equals(split[name]), name

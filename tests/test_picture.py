@@ -38,7 +38,7 @@ def test_baseline_us_germany_italy_poland_send_no_ground_troops(results):
     res = results["baseline"]
     iso = list(res.params.iso3)
     for c in ("USA", "DEU", "ITA", "POL"):
-        assert np.all(res.arrays.mean_contribution[:, iso.index(c), 0] == 0), c
+        assert np.all(res.arrays.window_sum[:, iso.index(c), 0] == 0), c
 
 
 def test_baseline_conditional_europeans_hold_back_for_the_backstop(results):
