@@ -5,8 +5,9 @@ the same draws (:mod:`sim.draws`), so run ``i`` here equals the Mesa model's run
 proves it). Runs are processed in blocks, so memory stays bounded whatever the number of runs.
 
 Work is spent only where it can matter: countries that pledged nothing in any run of a block are left
-out of the monthly loop (their contribution is zero by construction), and the conditions that do not
-depend on other countries are evaluated for all months at once before the loop.
+out of the monthly loop (their contribution is zero by construction); the conditions that do not depend
+on other countries are evaluated for all months at once before the loop; and each month only the runs in
+which something can change are computed (fast-forward, as in the Mesa model).
 """
 
 from __future__ import annotations
@@ -24,72 +25,116 @@ DEFAULT_BLOCK = 4 * DRAW_BLOCK
 """Runs per computing block: large enough to amortise numpy's per-call cost, small enough for cache."""
 
 
-def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool = False) -> RunArrays:
-    """Simulate the runs whose draws are ``d`` (run numbers ``runs``) and return their arrays."""
+def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool = False,
+             fast_forward: bool = True) -> RunArrays:
+    """Simulate the runs whose draws are ``d`` (run numbers ``runs``) and return their arrays.
+
+    With ``fast_forward`` (the default), each month only the runs in which something can change are
+    computed (:func:`sim.rules.month_events`, :func:`sim.rules.state_changed`); the others repeat their
+    last month, which is exactly what computing them would give. ``fast_forward=False`` computes every run
+    every month (same results, slower).
+    """
     n, C, T = d.n, p.n_countries, p.horizon
-    all_cols = np.arange(C)
-    k = rules.run_constants(**p.constant_inputs(all_cols), **d.constant_inputs(slice(None), slice(None)))
+    k = rules.run_constants(**p.constant_inputs(np.arange(C)), **d.constant_inputs(slice(None), slice(None)))
     reasons = np.array(k.reasons, dtype=np.int64)
     withdrawn_month = np.full((n, C), -1, dtype=np.int64)
     months_deployed = np.zeros((n, C), dtype=np.int64)
     window_sum = np.zeros((n, C, 3))
     totals = np.zeros((3, n, T))
     monthly = np.zeros((n, T, C, 3)) if collect_countries else None
+    start = p.assess_start
 
     cols = np.flatnonzero(k.potential.any(axis=0))  # countries that could act in this block
     if cols.size:
+        c = cols.size
         pot = k.potential[:, cols]
-        land_offer, air, sea = k.land_offer[:, cols], k.air[:, cols], k.sea[:, cols]
+        offer = np.stack([k.land_offer[:, cols], k.air[:, cols], k.sea[:, cols]], axis=-1)  # [n, c, 3]
         has_offer = k.has_offer[:, cols]
-        months = np.arange(T)
-        static = rules.static_conditions(months[:, None, None], p.ceasefire_month,
+        static = rules.static_conditions(np.arange(T)[:, None, None], p.ceasefire_month,
                                          p.backstop_by_month[:, None, None], p.required_backstop[cols],
                                          p.un_framework, p.requires_un[cols], k.takes_part[:, cols],
                                          k.fall_month[:, cols])  # [T, n, c]
-        reasons_c = reasons[:, cols]
+        events = rules.month_events(static, d.incident, p.incident_rate, p.russia_rejects, start)  # [T, n]
+        if not fast_forward:
+            events[:] = True
         static_ok = static == 0
         follows, momentum = p.follows_leads[cols], p.momentum_threshold[cols]
         delay, is_lead, casualty = p.mandate_delay[cols], p.is_lead[cols], p.casualty_withdraw[cols]
 
-        shape = (n, cols.size)
-        deployed = np.zeros(shape, dtype=bool)
-        withdrawn = np.zeros(shape, dtype=bool)
-        ready = np.zeros(shape, dtype=np.int64)
-        land_prev = np.zeros(shape)
+        deployed = np.zeros((n, c), dtype=bool)
+        withdrawn = np.zeros((n, c), dtype=bool)
+        ready = np.zeros((n, c), dtype=np.int64)
+        contrib = np.zeros((n, c, 3))  # this run's current land, air, sea per country
         land_total_prev = np.zeros(n)
         leads_prev = np.zeros(n, dtype=bool)
-        wmonth = np.full(shape, -1, dtype=np.int64)
-        mdeployed = np.zeros(shape, dtype=np.int64)
-        wsum = np.zeros((n, cols.size, 3))
+        reasons_c = reasons[:, cols]
+        wmonth = np.full((n, c), -1, dtype=np.int64)
+        mdeployed = np.zeros((n, c), dtype=np.int64)
+        wsum = np.zeros((n, c, 3))
+        done = np.zeros(n, dtype=np.int64)  # months already added to the running sums, per run
+        computed = np.zeros((n, T), dtype=bool)
+        changed = np.ones(n, dtype=bool)
+
+        def catch_up(idx: np.ndarray, upto: int) -> None:
+            # months done[idx]..upto-1 repeated the runs' current state: add them to the running sums
+            gap = upto - done[idx]
+            mdeployed[idx] += deployed[idx] * gap[:, None]
+            in_window = np.maximum(upto - np.maximum(done[idx], start), 0)
+            wsum[idx] += contrib[idx] * in_window[:, None, None]
+            done[idx] = upto
+
         for t in range(T):
-            deployed, ready, now_withdrawn, bits = rules.decide(
-                static_ok[t], has_offer, withdrawn, follows, leads_prev[:, None],
-                land_total_prev[:, None] - land_prev, momentum, ready, delay, deployed)
-            reasons_c = rules.held_back(reasons_c, static[t], bits, pot, t >= p.assess_start)
-            wmonth[now_withdrawn & ~withdrawn] = t
-            withdrawn = now_withdrawn
-            land_t, air_t, sea_t = land_offer * deployed, air * deployed, sea * deployed
-            land_total = land_t.sum(axis=1)
-            totals[0, :, t], totals[1, :, t], totals[2, :, t] = land_total, air_t.sum(axis=1), sea_t.sum(axis=1)
-            mdeployed += deployed
-            if t >= p.assess_start:
-                wsum[..., 0] += land_t
-                wsum[..., 1] += air_t
-                wsum[..., 2] += sea_t
-            if monthly is not None:
-                monthly[:, t, cols, 0], monthly[:, t, cols, 1], monthly[:, t, cols, 2] = land_t, air_t, sea_t
+            idx = np.flatnonzero(events[t] | changed)
+            changed[:] = False
+            if not idx.size:
+                continue
+            lagging = idx[done[idx] < t]
+            if lagging.size:
+                catch_up(lagging, t)
+            # state of the runs computed this month: views when all runs are, copies of the rows otherwise
+            sel = slice(None) if idx.size == n else idx
+            dep0, wd0 = deployed[sel], withdrawn[sel]
+            land_prev = contrib[sel][:, :, 0]
+            dep, rdy, wd, bits = rules.decide(
+                static_ok[t, sel], has_offer[sel], wd0, follows, leads_prev[sel, None],
+                land_total_prev[sel, None] - land_prev, momentum, ready[sel], delay, dep0)
+            reasons_c[sel] = rules.held_back(reasons_c[sel], static[t, sel], bits, pot[sel], t >= start)
+            cur = offer[sel] * dep[..., None]
+            sums = cur.sum(axis=1)  # [m, 3]
             # Russia: strikes in the runs where it occurs; the country hit may withdraw.
-            hit_runs = np.flatnonzero(rules.incident_occurs(d.incident[:, t], p.incident_rate, p.russia_rejects,
-                                                            land_total))
-            if hit_runs.size:
-                target = rules.incident_target(land_t[hit_runs], d.target[hit_runs, t])
-                leaves = rules.withdraws_after_incident(d.casualty[hit_runs, t], casualty[target])
-                r, c = hit_runs[leaves], target[leaves]
-                withdrawn[r, c] = True
-                wmonth[r, c] = t
-                reasons_c[r, c] |= rules.INCIDENT
-            land_prev, land_total_prev = land_t, land_total
-            leads_prev = (deployed & is_lead).any(axis=1)
+            hit = np.flatnonzero(rules.incident_occurs(d.incident[idx, t], p.incident_rate, p.russia_rejects,
+                                                       sums[:, 0]))
+            newly = wd & (wd0 ^ True)
+            if hit.size:
+                target = rules.incident_target(cur[hit, :, 0], d.target[idx[hit], t])
+                leaves = rules.withdraws_after_incident(d.casualty[idx[hit], t], casualty[target])
+                r, tc = hit[leaves], target[leaves]
+                wd[r, tc] = True
+                newly[r, tc] = True
+                reasons_c[idx[r], tc] |= rules.INCIDENT
+            wm = wmonth[sel]
+            wm[newly] = t
+            wmonth[sel] = wm
+            changed[sel] = rules.state_changed(dep, dep0, wd, wd0, bits).any(axis=1)
+            deployed[sel], withdrawn[sel], ready[sel], contrib[sel] = dep, wd, rdy, cur
+            land_total_prev[sel] = sums[:, 0]
+            leads_prev[sel] = (dep & is_lead).any(axis=1)
+            totals[:, sel, t] = sums.T
+            done[sel] = t + 1
+            mdeployed[sel] += dep
+            if t >= start:
+                wsum[sel] += cur
+            computed[sel, t] = True
+            if monthly is not None:
+                m = monthly[sel]
+                m[:, t][:, cols] = cur
+                monthly[sel] = m
+        catch_up(np.arange(n), T)
+        # months not computed repeat the last computed month (month 0 is always computed)
+        src = np.maximum.accumulate(np.where(computed, np.arange(T), 0), axis=1)
+        totals = np.take_along_axis(totals, src[None], axis=2)
+        if monthly is not None:
+            monthly = np.take_along_axis(monthly, src[:, :, None, None], axis=1)
         reasons[:, cols] = reasons_c
         withdrawn_month[:, cols] = wmonth
         months_deployed[:, cols] = mdeployed

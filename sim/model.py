@@ -8,7 +8,14 @@ Each month (a step):
    not shuffled); each writes its contribution into the model's per-country arrays;
 3. the month's totals are summed from those arrays (no scan over agent objects);
 4. Russia may strike the troops on the ground; the country hit may withdraw (effective next month);
-5. the DataCollector records the totals (and, if asked, each country's contribution).
+5. running bookkeeping (months in the force, sums over the assessment window) and, if asked, the
+   DataCollector.
+
+Fast-forward: what does not depend on other countries (ceasefire, US backstop schedule, UN framework,
+willingness, falls of government) is fixed for the run, so it is computed once, for every month, at the
+start. A month in which no such condition changes, Russia cannot strike, and nobody joined, left or was
+counting down a mandate the month before would repeat last month's decisions exactly; in such a month
+the countries are not asked again (``fast_forward=False`` asks them anyway: the results are identical).
 
 All randomness is in ``draws`` (one run's :class:`sim.draws.Draws`), drawn up front from the scenario's
 seed, so the ensemble engine given the same draws reproduces this run exactly.
@@ -20,6 +27,7 @@ import mesa
 import numpy as np
 from mesa.agentset import AgentSet
 
+from sim import rules
 from sim.agents import CountryAgent, Russia, USBackstop
 from sim.arrays import RunArrays
 from sim.draws import Draws, draw
@@ -33,61 +41,85 @@ class ReassuranceModel(mesa.Model):
         params: the compiled scenario (:func:`sim.params.compile_params`).
         draws: this run's random inputs, with a leading axis of length 1 (``Draws.run(i)``).
         run: the global run number (recorded in results).
+        collect: record the monthly totals with a Mesa DataCollector.
         collect_countries: also record each country's land/air/sea contribution every month.
+        fast_forward: skip the countries' decisions in months where nothing can change.
     """
 
-    def __init__(self, *, params: Params, draws: Draws, run: int, collect_countries: bool = False):
+    def __init__(self, *, params: Params, draws: Draws, run: int, collect: bool = True,
+                 collect_countries: bool = False, fast_forward: bool = True):
         if draws.n != 1:
             raise ValueError(f"the Mesa model runs one run at a time; got draws for {draws.n} runs")
         super().__init__(rng=run)
-        self.params, self.draws, self.run = params, draws, run
-        self.collect_countries = collect_countries
+        p = self.params = params
+        self.draws, self.run, self.fast_forward = draws, run, fast_forward
+        T, C = p.horizon, p.n_countries
         self.month = 0
-        self.backstop_level = params.backstop_by_month[0]
-        n = params.n_countries
-        self.land_now = np.zeros(n)  # this month's troops per country (running, written by agents)
-        self.air_now = np.zeros(n)
-        self.sea_now = np.zeros(n)
-        self.land_total = self.land_total_prev = 0.0
-        self.leads_present = self.leads_present_prev = np.False_
+        self.backstop_level = int(p.backstop_by_month[0])
+        # Fixed for the run, for every country at once: pledges, fall months, static conditions by month.
+        k = rules.run_constants(**p.constant_inputs(slice(None)), **draws.constant_inputs(0, slice(None)))
+        static = rules.static_conditions(np.arange(T)[:, None], p.ceasefire_month, p.backstop_by_month[:, None],
+                                         p.required_backstop, p.un_framework, p.requires_un, k.takes_part,
+                                         k.fall_month)
+        self.events = rules.month_events(static, draws.incident[0], p.incident_rate, p.russia_rejects,
+                                         p.assess_start).tolist()
+        static_lists = static.T.tolist()
         self.us = USBackstop(self)
-        self.countries = [CountryAgent(self, i) for i in range(n)]
-        # Only countries that could ever contribute need to decide; the others stay at zero all run.
+        self.countries = [CountryAgent(self, i, k, static_lists[i]) for i in range(C)]
+        # Only countries that pledged anything need to decide; the others stay at zero all run.
         self.deciders = AgentSet([a for a in self.countries if a.potential], random=self.random)
         self.russia = Russia(self)
-        self.totals = np.zeros((params.horizon, 3))
-        self.country_monthly = np.zeros((params.horizon, n, 3)) if collect_countries else None
-        reporters = {
-            "land": lambda m: m.totals[m.month, 0],
-            "air": lambda m: m.totals[m.month, 1],
-            "sea": lambda m: m.totals[m.month, 2],
-            "backstop_level": "backstop_level",
-            "incidents": lambda m: m.russia.incidents,
-        }
-        agenttype = {}
-        if collect_countries:
-            agenttype = {CountryAgent: {"iso3": "iso3", "land": "land", "air": "air", "sea": "sea",
-                                        "deployed": lambda a: bool(a.deployed)}}
-        self.datacollector = mesa.DataCollector(model_reporters=reporters, agenttype_reporters=agenttype)
+        # Running bookkeeping, written by the agents (no scan over agent objects).
+        self.land_now, self.air_now, self.sea_now = np.zeros(C), np.zeros(C), np.zeros(C)
+        self.deployed_now = np.zeros(C, dtype=bool)
+        self.months_deployed = np.zeros(C, dtype=np.int64)
+        self.window_sum = np.zeros((C, 3))
+        self.land_total = self.air_total = self.sea_total = 0.0
+        self.land_total_prev = 0.0
+        self.leads_present = self.leads_present_prev = False
+        self.changed = True
+        self.totals = np.zeros((T, 3))
+        self.country_monthly = np.zeros((T, C, 3)) if collect_countries else None
+        self.datacollector = None
+        if collect or collect_countries:
+            agenttype = {}
+            if collect_countries:
+                agenttype = {CountryAgent: {"iso3": "iso3", "land": "land", "air": "air", "sea": "sea",
+                                            "deployed": "deployed"}}
+            self.datacollector = mesa.DataCollector(
+                model_reporters={"land": "land_total", "air": "air_total", "sea": "sea_total",
+                                 "backstop_level": "backstop_level", "incidents": lambda m: m.russia.incidents},
+                agenttype_reporters=agenttype)
 
     def record_country(self, agent: CountryAgent) -> None:
         """Running bookkeeping of a country's contribution this month (called by the agent)."""
         i = agent.index
         self.land_now[i], self.air_now[i], self.sea_now[i] = agent.land, agent.air, agent.sea
+        self.deployed_now[i] = agent.deployed
         if agent.deployed and agent.is_lead:
-            self.leads_present = np.True_
+            self.leads_present = True
 
     def step(self) -> None:
         """One month."""
+        t = self.month
         self.us.step()
-        self.leads_present = np.False_
-        self.deciders.do("step")
-        self.land_total = float(self.land_now.sum())
-        self.totals[self.month] = (self.land_total, self.air_now.sum(), self.sea_now.sum())
+        if self.changed or self.events[t] or not self.fast_forward:
+            self.changed = False
+            self.leads_present = False
+            self.deciders.do("step")
+            self.land_total = float(self.land_now.sum())
+            self.air_total, self.sea_total = float(self.air_now.sum()), float(self.sea_now.sum())
+            self.russia.step()
+        self.totals[t] = (self.land_total, self.air_total, self.sea_total)
+        self.months_deployed += self.deployed_now
+        if t >= self.params.assess_start:
+            self.window_sum[:, 0] += self.land_now
+            self.window_sum[:, 1] += self.air_now
+            self.window_sum[:, 2] += self.sea_now
         if self.country_monthly is not None:
-            self.country_monthly[self.month] = np.stack([self.land_now, self.air_now, self.sea_now], axis=1)
-        self.russia.step()
-        self.datacollector.collect(self)
+            self.country_monthly[t] = np.stack([self.land_now, self.air_now, self.sea_now], axis=1)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
         self.land_total_prev, self.leads_present_prev = self.land_total, self.leads_present
         self.month += 1
         if self.month >= self.params.horizon:
@@ -104,15 +136,16 @@ class ReassuranceModel(mesa.Model):
             pledge=np.array([[(a.land_pledge, a.air_pledge, a.sea_pledge) for a in cs]], dtype=float),
             over_capacity=np.array([[a.over_capacity for a in cs]], dtype=bool),
             takes_part=np.array([[a.takes_part for a in cs]], dtype=bool),
-            window_sum=np.array([[a.window_sum for a in cs]]),
-            months_deployed=np.array([[a.months_deployed for a in cs]], dtype=np.int64),
+            window_sum=self.window_sum[None].copy(),
+            months_deployed=self.months_deployed[None].copy(),
             reasons=np.array([[a.reasons for a in cs]], dtype=np.int64),
             withdrawn_month=np.array([[a.withdrawn_month for a in cs]], dtype=np.int64),
             country_monthly=None if self.country_monthly is None else self.country_monthly[None].copy(),
         )
 
 
-def run_mesa(params: Params, seed: int, runs: range | list[int], *, collect_countries: bool = False) -> RunArrays:
+def run_mesa(params: Params, seed: int, runs: range | list[int], *, collect_countries: bool = False,
+             fast_forward: bool = True) -> RunArrays:
     """Run the Mesa model for the given run numbers (each with its own draws from ``seed``)."""
     runs = list(runs)
     if not runs:
@@ -121,8 +154,8 @@ def run_mesa(params: Params, seed: int, runs: range | list[int], *, collect_coun
     all_draws = draw(seed, params.n_countries, params.horizon, lo, hi)
     parts = []
     for r in runs:
-        model = ReassuranceModel(params=params, draws=all_draws.run(r - lo), run=r,
-                                 collect_countries=collect_countries)
+        model = ReassuranceModel(params=params, draws=all_draws.run(r - lo), run=r, collect=collect_countries,
+                                 collect_countries=collect_countries, fast_forward=fast_forward)
         model.run_model()
         parts.append(model.results())
     return RunArrays.concat(parts)

@@ -1,9 +1,9 @@
 """How a country decides: every rule of the model, once, as a pure function over numpy arrays.
 
-No Mesa, no pandas, no I/O. Each function broadcasts, so one country (numpy scalars) and
+No Mesa, no pandas, no I/O. Each function broadcasts, so one country (plain Python scalars) and
 ``[runs, countries]`` arrays go through the same code: the Mesa agents call these on their own state,
-the ensemble engine on whole arrays. Boolean inputs must be numpy booleans (``np.bool_`` or bool arrays),
-never Python ``bool``: ``~True`` is ``-2`` in Python.
+the ensemble engine on whole arrays. The per-month rules use only operators that mean the same on Python
+scalars and numpy arrays (negation is written ``x ^ True``: ``~True`` is ``-2`` in Python).
 
 Conditions that hold a country back are reported as bit flags (see :data:`CONDITIONS`), so a whole
 ``[runs, countries]`` array of reasons costs one integer per cell.
@@ -161,16 +161,17 @@ def static_conditions(month, ceasefire_month, backstop_level, required_backstop,
     - willingness: the run's draw;
     - government fell: out from the month a fall of government ended its part (deployed or not).
     """
-    return ((month < ceasefire_month) * CEASEFIRE
-            | (backstop_level < required_backstop) * BACKSTOP
-            | (requires_un & ~un_framework) * UN_FRAMEWORK
-            | (~takes_part) * WILLINGNESS
-            | (month >= fall_month) * GOVERNMENT_FELL)
+    i16 = np.int16  # bits as int16: whole [months, runs, countries] arrays stay small and fast
+    return ((month < ceasefire_month) * i16(CEASEFIRE)
+            | (backstop_level < required_backstop) * i16(BACKSTOP)
+            | (requires_un & (un_framework ^ True)) * i16(UN_FRAMEWORK)
+            | (takes_part ^ True) * i16(WILLINGNESS)
+            | (month >= fall_month) * i16(GOVERNMENT_FELL))
 
 
 def land_allowed(border_priority, border_secure):
     """Whether land troops may leave: a border-priority country (Poland) keeps them home unless secure."""
-    return ~border_priority | border_secure
+    return (border_priority ^ True) | border_secure
 
 
 def decide(static_ok, has_offer, withdrawn, follows_leads, leads_present, others_land, momentum_threshold,
@@ -188,16 +189,44 @@ def decide(static_ok, has_offer, withdrawn, follows_leads, leads_present, others
     Returns ``(deployed, ready_months, withdrawn, bits)`` where ``bits`` are the dynamic conditions that
     held it back this month (:data:`LEADS`, :data:`MOMENTUM`, :data:`MANDATE`, :data:`CASCADE`).
     """
-    want = static_ok & has_offer & ~withdrawn
-    leads_ok = ~follows_leads | leads_present
-    momentum_ok = np.greater_equal(others_land, momentum_threshold)  # a numpy bool even for Python floats
+    want = static_ok & has_offer & (withdrawn ^ True)
+    leads_ok = (follows_leads ^ True) | leads_present
+    momentum_ok = others_land >= momentum_threshold
     cond = want & leads_ok & momentum_ok
     ready = (ready_months + 1) * cond
-    deployed = cond & np.greater(ready, mandate_delay)
-    cascade = deployed_prev & ~deployed
-    bits = ((want & ~leads_ok) * LEADS | (want & ~momentum_ok) * MOMENTUM | (cond & ~deployed) * MANDATE
-            | (cascade & want) * CASCADE)
+    deployed = cond & (ready > mandate_delay)
+    cascade = deployed_prev & (deployed ^ True)
+    bits = ((want & (leads_ok ^ True)) * LEADS | (want & (momentum_ok ^ True)) * MOMENTUM
+            | (cond & (deployed ^ True)) * MANDATE | (cascade & want) * CASCADE)
     return deployed, ready, withdrawn | cascade, bits
+
+
+def state_changed(deployed, deployed_prev, withdrawn, withdrawn_prev, bits):
+    """Whether a country's month can differ from the next one even if nothing else happens.
+
+    True if it joined or left the force, withdrew, or is counting down a parliament's mandate. When this
+    is false for every country of a run and no event falls in the next month (:func:`month_events`), the
+    next month's decisions repeat this month's exactly, so an engine may skip them (fast-forward).
+    """
+    return (deployed != deployed_prev) | (withdrawn != withdrawn_prev) | ((bits & MANDATE) != 0)
+
+
+def month_events(static_bits, u_incident, incident_rate, russia_rejects, assess_start):
+    """Months in which something can change regardless of last month: ``[months, ...]`` booleans.
+
+    ``static_bits`` is ``[months, ..., countries]`` (:func:`static_conditions` over all months),
+    ``u_incident`` is ``[..., months]``. An event month is the first month, a month whose static
+    conditions differ from the month before for any country (ceasefire, a change of US backstop, a fall
+    of government), a month in which Russia may strike, and the first assessed month.
+    """
+    T = static_bits.shape[0]
+    changes = np.empty(static_bits.shape[:-1], dtype=bool)
+    changes[0] = True
+    changes[1:] = (static_bits[1:] != static_bits[:-1]).any(axis=-1)
+    strike = np.moveaxis(russia_rejects & (u_incident < incident_rate), -1, 0)
+    changes |= strike
+    changes[min(assess_start, T - 1)] = True
+    return changes
 
 
 def held_back(reasons, static_bits, dynamic_bits, potential, assessed):
@@ -207,7 +236,8 @@ def held_back(reasons, static_bits, dynamic_bits, potential, assessed):
     answers "what kept it out of the force the thresholds were tested on"; a withdrawal (cascade) counts
     whenever it happens. Countries that pledged nothing (``potential`` false) have no reasons.
     """
-    return reasons | np.where(assessed, static_bits | dynamic_bits, dynamic_bits & CASCADE) * potential
+    counted = assessed * (static_bits | dynamic_bits) | (assessed ^ True) * (dynamic_bits & CASCADE)
+    return reasons | counted * potential
 
 
 # --- Russia's response ------------------------------------------------------------------------------
