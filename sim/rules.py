@@ -236,7 +236,10 @@ def held_back(reasons, static_bits, dynamic_bits, potential, assessed):
     answers "what kept it out of the force the thresholds were tested on"; a withdrawal (cascade) counts
     whenever it happens. Countries that pledged nothing (``potential`` false) have no reasons.
     """
-    counted = assessed * (static_bits | dynamic_bits) | (assessed ^ True) * (dynamic_bits & CASCADE)
+    if np.ndim(assessed) == 0:  # one month for all: pick the branch once (same result, less work)
+        counted = (static_bits | dynamic_bits) if assessed else (dynamic_bits & CASCADE)
+    else:
+        counted = assessed * (static_bits | dynamic_bits) | (assessed ^ True) * (dynamic_bits & CASCADE)
     return reasons | counted * potential
 
 
