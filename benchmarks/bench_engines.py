@@ -1,0 +1,124 @@
+"""Benchmark the two engines on the baseline (run by hand, not in CI's tests).
+
+    .venv/bin/python benchmarks/bench_engines.py            # all measurements
+    .venv/bin/python benchmarks/bench_engines.py --quick    # smaller N, for a smoke check
+
+Prints, on one core and in one process per measurement:
+- Mesa engine: median time per baseline run (36 months) and runs per second;
+- ensemble engine: runs per second at N = 1,000, 100,000 and 1,000,000, and the engine time for 2,000
+  replications (the app's default);
+- the ensemble/Mesa throughput ratio;
+- peak memory (max resident set size) of a fresh process that runs 1,000,000 baseline runs through the
+  ensemble engine and folds them into the outcome tables (no per-run rows kept, no monthly quantiles).
+Targets (issue "Monte Carlo at scale"): ratio >= 200; 1M runs under 600 MB; 2,000 reps under 50 ms;
+Mesa under 1 ms per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.draws import draw  # noqa: E402
+from sim.ensemble import iter_blocks, run_ensemble  # noqa: E402
+from sim.model import ReassuranceModel  # noqa: E402
+from sim.outcomes import TableBuilder  # noqa: E402
+from sim.params import compile_params  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+
+SCENARIO = ROOT / "scenarios" / "baseline.toml"
+
+
+def setup():
+    s = load_scenario(SCENARIO)
+    return s, compile_params(s)
+
+
+def mesa_per_run(n_runs: int) -> list[float]:
+    s, p = setup()
+    d = draw(s.seed, p.n_countries, p.horizon, 0, n_runs)
+    times = []
+    for r in range(n_runs):
+        t0 = time.perf_counter()
+        m = ReassuranceModel(params=p, draws=d.run(r), run=r, collect=False)
+        m.run_model()
+        m.results()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def ensemble_rate(n: int) -> float:
+    s, p = setup()
+    run_ensemble(p, s.seed, 2048)  # warm-up
+    t0 = time.perf_counter()
+    for _ in iter_blocks(p, s.seed, 0, n):
+        pass
+    return n / (time.perf_counter() - t0)
+
+
+def ensemble_2000(repeats: int = 15) -> float:
+    s, p = setup()
+    run_ensemble(p, s.seed, 2000)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run_ensemble(p, s.seed, 2000)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def million_with_tables(n: int) -> dict:
+    """Run in a fresh process: n runs folded into tables; report time and peak RSS."""
+    s, p = setup()
+    t0 = time.perf_counter()
+    builder = TableBuilder(p, scenario=s.name, seed=s.seed, months=False, keep_runs=False)
+    for block in iter_blocks(p, s.seed, 0, n):
+        builder.add(block)
+    tables = builder.tables()
+    elapsed = time.perf_counter() - t0
+    land = tables["summary"].set_index("component").loc["land"]
+    return {"n": n, "seconds": elapsed, "runs_per_s": n / elapsed, "p_met_land": float(land.p_met),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--million-child", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.million_child:
+        print(json.dumps(million_with_tables(args.million_child)))
+        return
+    big = 100_000 if args.quick else 1_000_000
+    print(f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; one process, one core")
+    mesa = mesa_per_run(300 if args.quick else 2000)
+    mesa_median = statistics.median(mesa)
+    print(f"Mesa engine: median {mesa_median * 1000:.3f} ms per baseline run "
+          f"({1 / mesa_median:,.0f} runs/s; mean {statistics.mean(mesa) * 1000:.3f} ms)")
+    t2000 = ensemble_2000()
+    print(f"ensemble: 2,000 replications in {t2000 * 1000:.1f} ms (median of 15)")
+    rates = {}
+    for n in (1_000, 100_000, big):
+        rates[n] = ensemble_rate(n)
+        print(f"ensemble: N = {n:>9,}: {rates[n]:,.0f} runs/s")
+    print(f"ratio ensemble/Mesa (N = {big:,}): {rates[big] * mesa_median:,.0f}")
+    child = subprocess.run([sys.executable, __file__, "--million-child", str(big)], capture_output=True,
+                           text=True, check=True)
+    info = json.loads(child.stdout)
+    print(f"fresh process, {info['n']:,} runs folded into tables: {info['seconds']:.1f} s "
+          f"({info['runs_per_s']:,.0f} runs/s), peak RSS {info['peak_rss_mb']:.0f} MB, "
+          f"P(land >= 30,000) = {info['p_met_land']:.4f}")
+
+
+if __name__ == "__main__":
+    main()
