@@ -7,7 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 
 if [[ -f app.py ]]; then
-    exec .venv/bin/streamlit run app.py "$@"
+    # headless: no first-run e-mail prompt and no browser to open on a server; open the URL it prints
+    exec .venv/bin/streamlit run app.py --server.headless true --browser.gatherUsageStats false "$@"
 else
     exec .venv/bin/reassurance run scenarios/baseline.toml "$@"
 fi

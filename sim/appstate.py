@@ -29,8 +29,6 @@ from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, country_fields
 COMPONENT_UNITS: dict[str, str] = {"land": "troops", "air": "aircraft", "sea": "vessels"}
 """Short unit of each component, for labels and axes."""
 
-COMPONENT_LABELS: dict[str, str] = {"land": "Land", "air": "Air", "sea": "Sea"}
-
 BACKSTOP_LABELS: dict[str, str] = {
     "none": "None",
     "intelligence": "Intelligence",
@@ -348,6 +346,20 @@ def changes_from_state(state: Mapping[str, Any], base: Scenario, controls: Seque
     return changes
 
 
+def clamp_state(state: Mapping[str, Any], controls: Sequence[CountryControl]) -> dict[str, Any]:
+    """``state`` with every pledge range inside its slider's bounds (``0..max_value``), as the sliders show it.
+
+    A slider's end moves with the rotation ratio; a range beyond the new end is pulled back to it.
+    """
+    out = dict(state)
+    for c in controls:
+        for r in c.ranges():
+            if r.key in out:
+                lo, hi = _pair(out[r.key])
+                out[r.key] = (min(max(lo, 0), r.max_value), min(max(hi, 0), r.max_value))
+    return out
+
+
 def scenario_name(base: Scenario, changes: Mapping[str, Any], typed: str = "") -> str:
     """The name of the page's scenario: what the person typed, else ``base``'s (``-modified`` if changed)."""
     typed = typed.strip()
@@ -401,7 +413,9 @@ def build_scenario(base: Scenario, state: Mapping[str, Any], controls: Sequence[
     """
     changes = changes_from_state(state, base, controls, baseline)
     name = scenario_name(base, changes, str(state.get("scenario_name", "") or ""))
-    changes_with_text = {**changes, "description": describe(base, changes, baseline)}
+    # Errors then name the page's settings (and the file they started from) as where the problem is.
+    where = f"the page's settings (from {Path(base.source_file).name if base.source_file else base.name})"
+    changes_with_text = {**changes, "description": describe(base, changes, baseline), "source_file": where}
     return base.with_changes(changes_with_text, name=name), changes
 
 
@@ -474,31 +488,32 @@ def contribution_frame(per_country: pd.DataFrame, component: str) -> pd.DataFram
 
 
 def held_back_frame(per_country: pd.DataFrame, min_share: float = 0.01) -> pd.DataFrame:
-    """Long table of (``country``, ``iso3``, ``condition``, ``label``, ``share``) where a condition held a
-    country back in at least ``min_share`` of runs.
+    """Which condition held which country back, and in what share of runs (at least ``min_share``).
+
+    A long table: ``country``, ``iso3``, ``condition``, ``label``, ``share``; conditions in
+    :data:`sim.rules.CONDITIONS` order.
     """
-    rows = []
-    for name in rules.CONDITIONS.values():
-        col = f"p_held_back_{name}"
-        if col not in per_country:
-            continue
-        for row in per_country[per_country[col] >= min_share].itertuples():
-            rows.append({"country": row.country, "iso3": row.iso3, "condition": name,
-                         "label": condition_label(name), "share": float(getattr(row, col))})
-    return pd.DataFrame(rows, columns=["country", "iso3", "condition", "label", "share"])
+    names = [n for n in rules.CONDITIONS.values() if f"p_held_back_{n}" in per_country]
+    wide = per_country[["country", "iso3", *(f"p_held_back_{n}" for n in names)]]
+    long = wide.melt(id_vars=["country", "iso3"], var_name="condition", value_name="share")
+    long["condition"] = long["condition"].str.removeprefix("p_held_back_")
+    long = long[long["share"] >= min_share].reset_index(drop=True)
+    long.insert(3, "label", long["condition"].map(condition_label))
+    long["share"] = long["share"].astype(float)
+    return long[["country", "iso3", "condition", "label", "share"]]
 
 
-def binding_summary(per_country: pd.DataFrame, min_share: float = 0.5) -> list[tuple[str, list[tuple[str, float]]]]:
+def binding_summary(held: pd.DataFrame, min_share: float = 0.5) -> list[tuple[str, list[tuple[str, float]]]]:
     """Conditions that held countries back in at least ``min_share`` of runs, with whom.
 
-    Returns ``[(condition, [(country, share), ...]), ...]``, the condition holding back most countries first.
+    ``held`` is a :func:`held_back_frame`. Returns ``[(condition, [(country, share), ...]), ...]``, the
+    condition holding back most countries first, each list by share, largest first.
     """
-    df = held_back_frame(per_country, min_share)
+    df = held[held["share"] >= min_share]
     out = []
-    for name in rules.CONDITIONS.values():
-        sub = df[df.condition == name].sort_values("share", ascending=False, kind="stable")
-        if len(sub):
-            out.append((name, [(r.country, r.share) for r in sub.itertuples()]))
+    for name in dict.fromkeys(df["condition"]):
+        sub = df[df["condition"] == name].sort_values("share", ascending=False, kind="stable")
+        out.append((name, list(zip(sub["country"], sub["share"].astype(float), strict=True))))
     return sorted(out, key=lambda x: -len(x[1]))
 
 
