@@ -16,7 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from sim import appstate, export
+from sim import analysis, appstate, export
 from sim.appstate import COMPONENT_UNITS, CountryControl, RangeControl
 from sim.baseline import BACKSTOP_LEVELS, Baseline, load_baseline
 from sim.runner import run_scenario
@@ -544,14 +544,16 @@ def _component_choice(summ: pd.DataFrame) -> tuple[str, Any]:
     return comp, summ[summ.component == comp].iloc[0]
 
 
-TABS = ("Force vs threshold", "Over time", "By country", "What holds them back", "Sources", "Tables & downloads")
+TABS = ("Force vs threshold", "Over time", "By country", "What holds them back", "Who decides", "Sources",
+        "Tables & downloads")
 
 
 def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.DataFrame, reps: int,
                  controls: list[CountryControl], baseline: Baseline) -> None:
     """Charts, conditions, sources, tables and downloads (only the open tab is drawn)."""
     summ, pc, pm = tables["summary"], tables["per_country"], tables["per_month"]
-    t_force, t_time, t_country, t_held, t_sources, t_tables = st.tabs(TABS, key="results_tab", on_change="rerun")
+    t_force, t_time, t_country, t_held, t_decides, t_sources, t_tables = st.tabs(
+        TABS, key="results_tab", on_change="rerun")
     if t_force.open:
         with t_force:
             comp, srow = _component_choice(summ)
@@ -580,12 +582,66 @@ def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.D
                 st.altair_chart(ch, width="stretch")
             desc = appstate.condition_descriptions()
             st.caption("  \n".join(f"**{appstate.condition_label(k)}**: {v}" for k, v in desc.items()))
+    if t_decides.open:
+        with t_decides:
+            decides_tab(scenario)
     if t_sources.open:
         with t_sources:
             sources_tab(scenario, controls, baseline)
     if t_tables.open:
         with t_tables:
             downloads(scenario, tables)
+
+
+@st.cache_data(max_entries=16, show_spinner="Working out who decides ...")
+def pivotal_result(scenario_toml: str, component: str, worth: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Shapley/Banzhaf per country, minimal winning coalitions and the verdict (cached on the scenario)."""
+    s = scenario_from_text(scenario_toml, "<app>", base_dir=SCENARIOS)
+    res = analysis.pivotal_countries(s, component=component, worth=worth, reps=200, samples=100)
+    return res.table, res.coalitions, res.verdict
+
+
+@st.cache_data(max_entries=16, show_spinner="Searching for the cheapest plan ...")
+def gap_result(scenario_toml: str, component: str, target: float) -> tuple[pd.DataFrame, str]:
+    """The cheapest set of allowed changes that reaches the target, and its verdict."""
+    s = scenario_from_text(scenario_toml, "<app>", base_dir=SCENARIOS)
+    res = analysis.gap_plan(s, component=component, target=target, reps=200, max_evaluations=1500)
+    return res.plan, res.verdict
+
+
+def chart_pivotal(table: pd.DataFrame) -> alt.Chart:
+    """Shapley value per contributing country, with a 95% sampling interval when sampled."""
+    d = table[table.player].assign(low=lambda x: x.shapley - 1.96 * x.shapley_se,
+                                   high=lambda x: x.shapley + 1.96 * x.shapley_se)
+    y = alt.Y("country:N", sort=list(d.country), title="Country", axis=alt.Axis(labelLimit=160))
+    bars = alt.Chart(d).mark_bar(color=COLORS["expected"]).encode(
+        y=y, x=alt.X("shapley:Q", title="Shapley value (share of the worth of all together)"),
+        tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("shapley:Q", format=".3f"),
+                 alt.Tooltip("shapley_se:Q", title="± std. error", format=".3f"),
+                 alt.Tooltip("banzhaf:Q", title="Banzhaf", format=".3f")])
+    err = alt.Chart(d).mark_rule(color="#555").encode(y=y, x="low:Q", x2="high:Q")
+    return alt.layer(bars, err).properties(title="Who makes or breaks the threshold (Shapley value)",
+                                           height=max(120, 26 * len(d)))
+
+
+def decides_tab(scenario: Scenario) -> None:
+    """Who makes or breaks the threshold, and the cheapest plan to reach a target."""
+    c1, c2 = st.columns(2)
+    comp = c1.radio("Component", list(COMPONENT_UNITS), key="decides_component", horizontal=True)
+    worth = c2.radio("Worth of a coalition", ["p_met", "strength"], key="decides_worth", horizontal=True,
+                     format_func=lambda w: "P(threshold met)" if w == "p_met" else "lowest strength")
+    toml = scenario.to_toml()
+    table, coalitions, text = pivotal_result(toml, comp, worth)
+    st.markdown(text)
+    if table.player.any():
+        st.altair_chart(chart_pivotal(table), width="stretch")
+    if len(coalitions):
+        st.dataframe(coalitions[["size", "countries", "p_met"]], hide_index=True)
+    st.markdown("**Closing the gap**")
+    target = st.slider("Target P(threshold met)", 0.5, 0.99, 0.9, 0.01, key="gap_target")
+    plan, gap_text = gap_result(toml, comp, target)
+    st.markdown(gap_text)
+    st.markdown("\n".join(f"{r.step}. {r.change}" for r in plan.itertuples()))
 
 
 def sources_tab(scenario: Scenario, controls: list[CountryControl], baseline: Baseline) -> None:

@@ -400,3 +400,15 @@ def test_sources_are_one_click_away(app):
     assert not app.exception
     labels = {b.label for b in app.get("download_button")}
     assert {"Scenario (TOML)", "All tables (XLSX)", "summary.csv", "per_country.csv"} <= labels
+
+
+def test_who_decides_tab_shows_pivotal_countries_and_a_plan(app):
+    app.session_state["results_tab"] = "Who decides"
+    app.session_state["decides_worth"] = "strength"
+    app.run(timeout=120)
+    assert not app.exception
+    text = " ".join(m.value for m in app.markdown)
+    assert "France" in text or any("France" in str(d.value) for d in app.dataframe)
+    assert "Closing the gap" in text
+    # the plan is a numbered list of changes, or says why no plan exists
+    assert "1. " in text or "no" in text.lower()
