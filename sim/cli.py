@@ -1,16 +1,20 @@
-"""The command line: ``reassurance run|validate|sources`` (also ``python -m sim``).
+"""The command line: ``reassurance run|batch|analyse|validate|sources`` (also ``python -m sim``).
 
 A thin face: it parses arguments, calls ``sim``'s API and prints. Exit codes: 0 done, 2 bad input
-(an invalid scenario file or option), 1 an unexpected failure.
+(an invalid scenario file or option; nothing is run or written), 1 a failure (a batch whose worker died or
+whose chunk failed), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (no results folder written).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import signal
 import sys
 from pathlib import Path
 
-from sim import export, report
+from sim import analysis, batch, export, report
 from sim.baseline import load_baseline
 from sim.runner import ENGINES, run_scenario
 from sim.scenario import MAX_REPLICATIONS, ScenarioError, load_scenario
@@ -24,6 +28,25 @@ def _positive_int(text: str) -> int:
     if not 1 <= v <= MAX_REPLICATIONS:
         raise argparse.ArgumentTypeError(f"expected 1..{MAX_REPLICATIONS}, got {v}")
     return v
+
+
+def _count(text: str) -> int:
+    try:
+        v = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {v}")
+    return v
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    out = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in out if f not in export.FORMATS]
+    if not out or bad:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(export.FORMATS)}; "
+                                         f"got {text!r}")
+    return tuple(dict.fromkeys(out))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,17 +66,52 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--country-detail", action="store_true",
                      help="with --out: also write country_month (run x month x country; large)")
 
+    bat = sub.add_parser(
+        "batch", help="run many scenario files (every sweep point, many replications) and write their tables",
+        description="Run every scenario x sweep point x replication, in parallel, and write the outcome tables "
+                    "(concatenated over scenarios and sweep points) with a manifest into --out. Same inputs "
+                    "give byte-identical tables whatever the number of workers. See scenarios/README.md.")
+    bat.add_argument("files", type=Path, nargs="+", help="scenario TOML files (e.g. scenarios/*.toml)")
+    bat.add_argument("--out", type=Path, required=True,
+                     help="results folder to write (replaced whole once the batch is complete)")
+    bat.add_argument("--reps", type=_positive_int, help="replications per sweep point, for every scenario "
+                     "(default: each scenario's own `replications`)")
+    bat.add_argument("--workers", type=_count, default=None,
+                     help=f"worker processes (default: all cores, {os.cpu_count()}, but fewer for a small batch, "
+                          "where starting processes costs more than it saves); 1 runs in this process")
+    bat.add_argument("--engine", choices=ENGINES, default="ensemble",
+                     help="ensemble (fast, default) or mesa (agent by agent, same results)")
+    bat.add_argument("--chunk-size", type=_count, default=None,
+                     help=f"runs per unit of work (default {batch.DEFAULT_CHUNK}, {batch.DEFAULT_CHUNK_MESA} with "
+                          "--engine mesa; results do not depend on it)")
+    bat.add_argument("--xlsx", action="store_true", help="also write tables.xlsx (one sheet per table)")
+    bat.add_argument("--formats", type=_formats, default=export.FORMATS,
+                     help="table formats, comma-separated (default: csv,parquet)")
+    bat.add_argument("--no-months", action="store_true", help="leave out the per_month table")
+    bat.add_argument("--no-runs", action="store_true", help="leave out the per_run table (one row per run)")
+    bat.add_argument("--max-runs", type=_count, default=batch.DEFAULT_MAX_RUNS,
+                     help=f"refuse a batch of more runs than this (default {batch.DEFAULT_MAX_RUNS:,})")
+    bat.add_argument("--fresh", action="store_true",
+                     help="ignore the checkpoints of an interrupted run of this batch and redo every point")
+    bat.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("files", type=Path, nargs="+")
 
     src = sub.add_parser("sources", help="show a country's encoded stance and conditions with their sources")
     src.add_argument("iso3", nargs="?", help="country code (e.g. FRA); omit to list countries")
+    analysis.add_cli(sub)
     return ap
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     started = export.now_iso()
     scenario = load_scenario(args.scenario)
+    if scenario.sweep:
+        n = len(scenario.sweep_points())
+        print(f"{args.scenario}: declares a sweep ({n} points); run it with "
+              f"`reassurance batch {args.scenario} --out results/NAME`", file=sys.stderr)
+        return 2
     result = run_scenario(scenario, replications=args.reps, engine=args.engine,
                           collect_countries=bool(args.out and args.country_detail))
     print("\n".join(report.verdict_lines(result)))
@@ -74,6 +132,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for f in args.files:
         try:
             s = load_scenario(f)
+            runs_errors = batch.scenario_runs_errors(batch.Entry(str(f), s))
+            if runs_errors:
+                raise ScenarioError(runs_errors)
         except ScenarioError as e:
             bad += 1
             print(str(e), file=sys.stderr)
@@ -82,6 +143,65 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(f"{f}: ok ('{s.name}', seed {s.seed}, {s.replications} replications, {points} sweep point"
                   f"{'s' if points != 1 else ''})")
     return 2 if bad else 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    started = export.now_iso()
+    entries = batch.load_batch(args.files)
+    export.check_out_dir(args.out)
+    plan = batch.plan_batch(entries, reps=args.reps, engine=args.engine, chunk_size=args.chunk_size,
+                            max_runs=args.max_runs)
+    months, per_run = not args.no_months, not args.no_runs
+    if args.xlsx and (too_long := batch.excel_errors(plan, per_run=per_run, months=months)):
+        raise batch.BatchError("--xlsx: " + "; ".join(too_long) + " (use --no-runs or fewer --reps)")
+    executor = batch.make_executor(args.workers, plan)
+    checkpoints = batch.Checkpoints(batch.checkpoint_dir(args.out), engine=args.engine, months=months,
+                                    per_run=per_run)
+    if args.fresh:
+        checkpoints.clear()
+    if not args.quiet:
+        print(f"Batch: {len(entries)} scenario file{'s' if len(entries) != 1 else ''}, {len(plan.points)} "
+              f"sweep point{'s' if len(plan.points) != 1 else ''}, {plan.runs:,} runs ({args.engine} engine, "
+              f"{executor.workers} worker{'s' if executor.workers != 1 else ''})", file=sys.stderr)
+    with batch.stop_on_sigterm():  # SIGTERM stops the batch as cleanly as Ctrl-C
+        result = batch.run_batch(plan, executor=executor, months=months, per_run=per_run,
+                                 checkpoints=checkpoints, progress=not args.quiet)
+        if result.reused and not args.quiet:
+            print(f"Reused {len(result.reused)} completed sweep point(s) from {checkpoints.folder}/",
+                  file=sys.stderr)
+        options = {"reps": args.reps, "engine": args.engine, "chunk_size": plan.chunk_size, "months": months,
+                   "per_run": per_run, "formats": list(args.formats), "xlsx": args.xlsx, "max_runs": args.max_runs}
+        command = shlex.join(["reassurance", *(sys.argv[1:] if args.argv is None else args.argv)])
+        manifest = batch.batch_manifest(result, started=started, finished=export.now_iso(), options=options,
+                                        command=command)
+        folder = export.write_results(args.out, result.tables, manifest=manifest, formats=args.formats,
+                                      xlsx=args.xlsx)
+    checkpoints.clear()
+    if not args.quiet:
+        print("\n".join(_batch_lines(result)))
+        print(f"\nTables written to {folder}/ ({', '.join(result.tables)}; manifest.json)")
+    return 0
+
+
+def _batch_lines(result: batch.BatchResult, *, most: int = 60) -> list[str]:
+    summ = result.tables["summary"]
+    levers = list(result.plan.levers)
+    lines = ["P(threshold held over the assessment window) [95% interval], per scenario and sweep point:"]
+    groups = summ.groupby(["scenario", "point"], sort=False)
+    for i, ((name, point), g) in enumerate(groups):
+        if i == most:
+            lines.append(f"  ... and {groups.ngroups - most} more sweep points (summary table)")
+            break
+        swept = ", ".join(f"{k.split('.')[-1]}={g.iloc[0][k]}" for k in levers if _swept(result, name, k))
+        parts = [f"{r.component} {r.p_met:6.1%} [{r.p_met_low95:.1%}-{r.p_met_high95:.1%}]"
+                 for r in g.itertuples()]
+        label = f"{name}[{point}]" + (f" ({swept})" if swept else "")
+        lines.append(f"  {label:<40} " + "  ".join(parts))
+    return lines
+
+
+def _swept(result: batch.BatchResult, name: str, key: str) -> bool:
+    return any(e.scenario.name == name and key in e.scenario.sweep for e in result.plan.entries)
 
 
 def _cmd_sources(args: argparse.Namespace) -> int:
@@ -104,15 +224,29 @@ def _cmd_sources(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``reassurance`` command."""
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "batch":
+            return _cmd_batch(args)
+        if args.command == "analyse":
+            return analysis.run_cli(args)
         if args.command == "validate":
             return _cmd_validate(args)
         return _cmd_sources(args)
     except ScenarioError as e:
         print(str(e), file=sys.stderr)
         return 2
-    except export.OutputPathError as e:
+    except (export.OutputPathError, batch.BatchError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except batch.BatchInterruptedError as e:
+        print(e.report(), file=sys.stderr)
+        return e.exit_code
+    except batch.StopRequestedError:
+        print("stopped (SIGTERM); no results folder was written", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C); no results folder was written", file=sys.stderr)
+        return 130

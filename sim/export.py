@@ -41,6 +41,29 @@ def safe_child(root: Path, name: str) -> Path:
     return target
 
 
+def check_out_dir(out_dir: Path) -> Path:
+    """Refuse an output folder that exists and is not a results folder (it would be replaced whole)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise OutputPathError(f"{out_dir} exists and is not a folder")
+        if any(out_dir.iterdir()) and not (out_dir / "manifest.json").is_file():
+            raise OutputPathError(
+                f"{out_dir} exists and is not a results folder (no manifest.json); it would be replaced "
+                "whole, so choose a new or empty folder")
+    cwd = Path.cwd().resolve()
+    resolved = out_dir.resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise OutputPathError(f"{out_dir} holds the current folder; choose a folder inside it")
+    return out_dir
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def code_revision() -> str:
     """The git commit of the code (with ``+dirty`` if the tree has changes), or ``unknown``."""
     here = Path(__file__).resolve().parent
@@ -93,9 +116,10 @@ def write_results(out_dir: Path, tables: Mapping[str, pd.DataFrame], *, manifest
     versions, the code revision and each file's SHA-256. An existing folder is replaced only once the new
     one is complete.
     """
-    out_dir = Path(out_dir)
+    out_dir = check_out_dir(Path(out_dir))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it owner-only; the results folder follows the umask
     try:
         files: dict[str, Any] = {}
         for name, df in tables.items():

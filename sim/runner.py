@@ -10,7 +10,6 @@ import pandas as pd
 from sim import outcomes
 from sim.arrays import RunArrays
 from sim.ensemble import run_ensemble
-from sim.model import run_mesa
 from sim.params import Params, compile_params
 from sim.scenario import Scenario
 
@@ -43,6 +42,8 @@ def run_scenario(scenario: Scenario, *, replications: int | None = None, engine:
         raise ValueError("replications must be at least 1")
     params = compile_params(scenario)
     if engine == "mesa":
+        from sim.model import run_mesa  # Mesa only when asked for
+
         arrays = run_mesa(params, scenario.seed, range(reps), collect_countries=collect_countries)
     else:
         arrays = run_ensemble(params, scenario.seed, reps, collect_countries=collect_countries)

@@ -337,6 +337,10 @@ def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
                     break
         if npoints > MAX_SWEEP_POINTS:
             errors.append((name, "sweep", f"{npoints} combinations; at most {MAX_SWEEP_POINTS} expected"))
+        elif npoints * scen.replications > MAX_REPLICATIONS:
+            errors.append((name, "sweep" if npoints > 1 else "replications",
+                           f"{npoints} sweep point(s) x {scen.replications} replications = "
+                           f"{npoints * scen.replications:,} runs; at most {MAX_REPLICATIONS:,} expected"))
         for i, ch in enumerate(scen.levers.us_backstop_changes):
             if ch.month >= scen.levers.horizon_months:
                 errors.append((name, f"levers.us_backstop_changes[{i}].month",

@@ -161,7 +161,7 @@ def add_cli(subparsers: Any) -> argparse.ArgumentParser:
 def run_cli(args: argparse.Namespace) -> int:
     """Run ``reassurance analyse`` with parsed arguments; returns the exit code."""
     from sim import analysis
-    from sim.batch import check_out_dir
+    from sim.export import check_out_dir
 
     started = export.now_iso()
     say = (lambda _line: None) if args.quiet else (lambda line: print(line, file=sys.stderr))
