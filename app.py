@@ -253,10 +253,11 @@ def global_controls(base: Scenario, defaults: dict[str, Any], controls: list[Cou
                        f"gives a figure)" if data.assumption else f"{comp.capitalize()}: {data.value} {unit}")
 
     sb.header("Runs")
-    _prepare("replications", defaults["replications"])
+    _prepare("replications", min(defaults["replications"], appstate.MAX_APP_REPLICATIONS))
     _keep("replications", sb.number_input(
-        "Replications", min_value=1, max_value=max(appstate.MAX_APP_REPLICATIONS, defaults["replications"]),
-        step=100, key="replications", help="Runs of the model; P(met) and its interval are over these."))
+        "Replications", min_value=1, max_value=appstate.MAX_APP_REPLICATIONS, step=100, key="replications",
+        help=f"Runs of the model; P(met) and its interval are over these (at most "
+             f"{appstate.MAX_APP_REPLICATIONS:,} here; use `reassurance run` or `batch` for more)."))
     _prepare("seed", defaults["seed"])
     _keep("seed", sb.number_input("Seed", min_value=0, max_value=max(2**53 - 1, defaults["seed"]), step=1,
                                   key="seed", help="Same scenario and seed give identical tables."))
@@ -379,11 +380,10 @@ def country_panel(controls: list[CountryControl], scenario_for_sources: Scenario
 def verdict(tables: dict[str, pd.DataFrame], held: pd.DataFrame, changes: dict[str, Any], timing: tuple[float, float],
             reps: int, baseline: Baseline) -> None:
     """Met / not met per component, the margin, P(met) with its interval, and what binds."""
-    summ, per_run = tables["summary"], tables.get("per_run")
+    summ = tables["summary"]
     cols = st.columns(len(summ))
     for col, row in zip(cols, summ.itertuples(), strict=True):
-        margin = (float(per_run[f"{row.component}_margin"].median()) if per_run is not None
-                  else float(row.min_strength_q50 - row.threshold))  # the same number, if per-run rows are dropped
+        margin = float(row.median_margin)
         unit = COMPONENT_UNITS[row.component]
         col.metric(
             f"{row.component.capitalize()} ≥ {_fmt(row.threshold)} {unit}",

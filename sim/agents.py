@@ -68,7 +68,8 @@ class CountryAgent(mesa.Agent):
             static == 0, self.has_offer, self.withdrawn, self.follows_leads, m.leads_present_prev,
             m.land_total_prev - self.land, self.momentum_threshold, self.ready, self.mandate_delay,
             self.deployed)
-        self.reasons = rules.held_back(self.reasons, static, bits, self.potential, t >= m.params.assess_start)
+        self.reasons = rules.held_back(self.reasons, static, bits, self.potential, t >= m.params.assess_start,
+                                       self.deployed and not deployed)
         if rules.state_changed(deployed, self.deployed, withdrawn, self.withdrawn, bits):
             m.changed = True
         if withdrawn and not self.withdrawn:

@@ -263,7 +263,7 @@ def control_defaults(base: Scenario, controls: Sequence[CountryControl],
         "un_framework": lv.un_framework, "eastern_border_secure": lv.eastern_border_secure,
         "russia_stance": lv.russia_stance, "rotation_ratio": float(lv.rotation_ratio),
         "horizon_months": lv.horizon_months, "air_mission": lv.air_mission,
-        "replications": base.replications, "seed": base.seed,
+        "replications": min(base.replications, MAX_APP_REPLICATIONS), "seed": base.seed,
         "incident_rate_pct": round(lv.incident_rate * 100, 6),
         "scenario_name": "",
     }
@@ -316,6 +316,8 @@ def changes_from_state(state: Mapping[str, Any], base: Scenario, controls: Seque
     for key, path in LEVER_KEYS.items():
         if get(key) != defaults[key]:
             changes[path] = get(key)
+    if base.replications > MAX_APP_REPLICATIONS:  # the page never runs more than it can hold in memory
+        changes["replications"] = min(int(get("replications")), MAX_APP_REPLICATIONS)
     if get("incident_rate_pct") != defaults["incident_rate_pct"]:
         changes["levers.incident_rate"] = get("incident_rate_pct") / 100
     land = threshold_land_value(state, defaults)

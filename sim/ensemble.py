@@ -99,7 +99,8 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
             dep, rdy, wd, bits = rules.decide(
                 static_ok[t, sel], has_offer[sel], wd0, follows, leads_prev[sel, None],
                 land_total_prev[sel, None] - land_prev, momentum, ready[sel], delay, dep0)
-            reasons_c[sel] = rules.held_back(reasons_c[sel], static[t, sel], bits, pot[sel], t >= start)
+            reasons_c[sel] = rules.held_back(reasons_c[sel], static[t, sel], bits, pot[sel], t >= start,
+                                             dep0 & (dep ^ True))
             cur = offer[:, sel] * dep  # [3, m, c]
             sums = cur.sum(axis=2)  # [3, m]
             # Russia: strikes in the runs where it occurs; the country hit may withdraw.

@@ -155,6 +155,7 @@ class TableBuilder:
             }
             for q, v in zip(QUANTILES, np.quantile(minimum, QUANTILES), strict=True):
                 row[f"min_strength_q{int(q * 100):02d}"] = float(v)
+            row["median_margin"] = row["min_strength_q50"] - p.thresholds[comp]  # margin = minimum - threshold
             rows.append(row)
         return pd.DataFrame(rows)
 

@@ -19,7 +19,6 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
     """The verdict: per component met or not, probability and interval, margin; who contributes; what binds."""
     s, p = result.scenario, result.params
     summ: pd.DataFrame = result.tables["summary"]
-    per_run: pd.DataFrame = result.tables["per_run"]
     pc: pd.DataFrame = result.tables["per_country"]
     n = result.replications
     lines = [
@@ -28,11 +27,10 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
         "",
     ]
     for row in summ.itertuples():
-        margin = per_run[f"{row.component}_margin"]
         if n == 1:
             state = "MET" if row.p_met == 1 else "NOT MET"
             lines.append(f"  {row.component.upper():4} threshold {_n(row.threshold)} {row.unit}: {state}; "
-                         f"margin {margin.iloc[0]:+,.0f}; lowest strength {_n(row.min_strength_q50)}")
+                         f"margin {row.median_margin:+,.0f}; lowest strength {_n(row.min_strength_q50)}")
         else:
             state = f"{row.verdict.upper()} (holds in {row.runs_met:,} of {row.runs:,} runs)"
             lines.append(
@@ -40,7 +38,7 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
                 f"P(met) = {row.p_met:.1%} [95% CI {row.p_met_low95:.1%}-{row.p_met_high95:.1%}]; "
                 f"lowest strength median {_n(row.min_strength_q50)} "
                 f"(5-95%: {_n(row.min_strength_q05)}-{_n(row.min_strength_q95)}); "
-                f"median margin {margin.median():+,.0f}")
+                f"median margin {row.median_margin:+,.0f}")
     lines += ["", "Who contributes (expected over the tested months: troops / aircraft / vessels):"]
     contrib = pc[(pc.expected_land > 0) | (pc.expected_air > 0) | (pc.expected_sea > 0)]
     contrib = contrib.sort_values("expected_land", ascending=False)

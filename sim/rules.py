@@ -229,17 +229,21 @@ def month_events(static_bits, u_incident, incident_rate, russia_rejects, assess_
     return changes
 
 
-def held_back(reasons, static_bits, dynamic_bits, potential, assessed):
+def held_back(reasons, static_bits, dynamic_bits, potential, assessed, left):
     """Add this month's reasons to a country's record of what held it back.
 
     Conditions count in the assessed months only (from the end of the build-up on), so the record
-    answers "what kept it out of the force the thresholds were tested on"; a withdrawal (cascade) counts
-    whenever it happens. Countries that pledged nothing (``potential`` false) have no reasons.
+    answers "what kept it out of the force the thresholds were tested on". A withdrawal counts whenever
+    it happens, with its cause: ``left`` is true in the month a deployed country leaves the force, and
+    then the conditions that failed that month are recorded too (a country that left before the
+    assessed months for a static reason, say a backstop cut, keeps that reason). Countries that pledged
+    nothing (``potential`` false) have no reasons.
     """
-    if np.ndim(assessed) == 0:  # one month for all: pick the branch once (same result, less work)
-        counted = (static_bits | dynamic_bits) if assessed else (dynamic_bits & CASCADE)
+    counts_all = assessed | left
+    if np.ndim(counts_all) == 0:  # the same for every country: pick the branch once (same result)
+        counted = (static_bits | dynamic_bits) if counts_all else (dynamic_bits & CASCADE)
     else:
-        counted = assessed * (static_bits | dynamic_bits) | (assessed ^ True) * (dynamic_bits & CASCADE)
+        counted = counts_all * (static_bits | dynamic_bits) | (counts_all ^ True) * (dynamic_bits & CASCADE)
     return reasons | counted * potential
 
 

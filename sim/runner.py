@@ -9,7 +9,8 @@ import pandas as pd
 
 from sim import outcomes
 from sim.arrays import RunArrays
-from sim.ensemble import run_ensemble
+from sim.draws import DRAW_BLOCK
+from sim.ensemble import iter_blocks
 from sim.params import Params, compile_params
 from sim.scenario import Scenario
 
@@ -19,21 +20,24 @@ ENGINES: tuple[str, ...] = ("ensemble", "mesa")
 
 @dataclass(frozen=True, eq=False)
 class ScenarioResult:
-    """A scenario's runs: the scenario, its compiled parameters, the run arrays and the outcome tables."""
+    """A scenario's runs: the scenario, its compiled parameters, the run arrays (if kept) and the tables."""
 
     scenario: Scenario
     params: Params
-    arrays: RunArrays
+    arrays: RunArrays | None
     tables: dict[str, pd.DataFrame]
     engine: str
     replications: int
 
 
 def run_scenario(scenario: Scenario, *, replications: int | None = None, engine: Engine = "ensemble",
-                 collect_countries: bool = False, months: bool = True) -> ScenarioResult:
+                 collect_countries: bool = False, months: bool = True, keep_runs: bool = True,
+                 keep_arrays: bool = True) -> ScenarioResult:
     """Run ``replications`` runs (default: the scenario's own number) and build the outcome tables.
 
-    Same scenario, seed and replications give identical tables with either engine.
+    Runs are computed and folded into the tables block by block, so memory is what the tables keep
+    (``keep_runs``: the per-run rows; ``months``: each run's monthly totals) plus, if ``keep_arrays``,
+    every run's arrays. Same scenario, seed and replications give identical tables with either engine.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
@@ -41,13 +45,22 @@ def run_scenario(scenario: Scenario, *, replications: int | None = None, engine:
     if reps < 1:
         raise ValueError("replications must be at least 1")
     params = compile_params(scenario)
+    builder = outcomes.TableBuilder(params, scenario=scenario.name, seed=scenario.seed, months=months,
+                                    keep_runs=keep_runs)
+    kept: list[RunArrays] = []
     if engine == "mesa":
         from sim.model import run_mesa  # Mesa only when asked for
 
-        arrays = run_mesa(params, scenario.seed, range(reps), collect_countries=collect_countries)
+        blocks = (run_mesa(params, scenario.seed, range(a, min(a + DRAW_BLOCK, reps)),
+                           collect_countries=collect_countries) for a in range(0, reps, DRAW_BLOCK))
     else:
-        arrays = run_ensemble(params, scenario.seed, reps, collect_countries=collect_countries)
-    tables = outcomes.tables(arrays, params, scenario=scenario.name, seed=scenario.seed, months=months)
+        blocks = iter_blocks(params, scenario.seed, 0, reps, collect_countries=collect_countries)
+    for block in blocks:
+        builder.add(block)
+        if keep_arrays or collect_countries:
+            kept.append(block)
+    arrays = RunArrays.concat(kept) if kept else None
+    tables = builder.tables()
     if collect_countries:
         tables["country_month"] = outcomes.country_month(arrays, params, scenario=scenario.name)
-    return ScenarioResult(scenario, params, arrays, tables, engine, reps)
+    return ScenarioResult(scenario, params, arrays if keep_arrays else None, tables, engine, reps)

@@ -35,7 +35,7 @@ from typing import Annotated, Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.baseline import BACKSTOP_LEVELS, COUNTRY_FIELDS, Baseline, Sourced, load_baseline
+from sim.baseline import COUNTRY_FIELDS, Baseline, Sourced, load_baseline
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_NESTING = 6
@@ -58,7 +58,8 @@ class ScenarioError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # strict: a boolean or a string is never taken for a number (TOML arrays are turned into tuples first)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class BackstopChange(_Strict):
@@ -141,6 +142,12 @@ class CountryOverride(_Strict):
 
 
 SWEEPABLE_PREFIXES = ("levers.", "thresholds.", "countries.")
+NOT_CONTRIBUTORS = {
+    "backstop": "the US acts through levers.us_backstop and levers.us_backstop_changes",
+    "adversary": "Russia acts through levers.russia_stance and levers.incident_rate",
+    "host": "Ukraine's own army is the core guarantee, outside the force's count",
+}
+"""Roles whose countries take no per-country overrides, and the levers that stand for them instead."""
 
 
 class Scenario(_Strict):
@@ -229,13 +236,17 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 def _read_toml(path: Path) -> dict[str, Any]:
     name = str(path)
     try:
-        size = path.stat().st_size
+        if not path.is_file():
+            what = "a folder" if path.is_dir() else ("not found" if not path.exists() else "not a regular file")
+            raise ScenarioError([(name, "", f"cannot read the file ({what}); a TOML scenario file was expected")])
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)  # bounded even if the size on disk lies
     except OSError as e:
         raise ScenarioError([(name, "", f"cannot read the file ({e.strerror})")]) from None
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError([(name, "", f"file is {size} bytes; at most {MAX_FILE_BYTES} expected")])
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError([(name, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
     try:
-        return parse_toml_text(path.read_text(encoding="utf-8"), name)
+        return parse_toml_text(raw.decode("utf-8"), name)
     except UnicodeDecodeError:
         raise ScenarioError([(name, "", "not UTF-8 text; a TOML scenario file was expected")]) from None
 
@@ -248,17 +259,23 @@ def parse_toml_text(text: str, name: str) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError([(name, "", f"not valid TOML: {e}")]) from None
+    except RecursionError:
+        raise ScenarioError([(name, "", f"nested deeper than {MAX_NESTING} levels")]) from None
     if _depth(data) > MAX_NESTING:
         raise ScenarioError([(name, "", f"nested deeper than {MAX_NESTING} levels")])
     return data
 
 
-def _resolve_extends(data: dict[str, Any], path: Path | None, name: str, seen: tuple[str, ...]) -> dict[str, Any]:
+def _resolve_extends(data: dict[str, Any], path: Path | None, name: str, seen: tuple[str, ...], *,
+                     confined: bool = False) -> dict[str, Any]:
     parent_ref = data.get("extends")
     if parent_ref is None:
         return data
     if not isinstance(parent_ref, str):
         raise ScenarioError([(name, "extends", f"got {parent_ref!r}; expected a file name (a string)")])
+    if confined and (Path(parent_ref).name != parent_ref or not parent_ref.endswith(".toml")):
+        raise ScenarioError([(name, "extends", f"got {parent_ref!r}; an uploaded scenario may only extend a "
+                                               "shipped scenario by its file name, e.g. \"baseline.toml\"")])
     if len(seen) >= MAX_EXTENDS_DEPTH:
         raise ScenarioError([(name, "extends", f"chain longer than {MAX_EXTENDS_DEPTH} files")])
     base_dir = path.parent if path is not None else Path("scenarios")
@@ -268,10 +285,19 @@ def _resolve_extends(data: dict[str, Any], path: Path | None, name: str, seen: t
     if not parent_path.is_file():
         raise ScenarioError([(name, "extends", f"{parent_ref!r}: no such file next to {name}")])
     parent = _read_toml(parent_path)
-    parent = _resolve_extends(parent, parent_path, str(parent_path), (*seen, str(parent_path)))
+    parent = _resolve_extends(parent, parent_path, str(parent_path), (*seen, str(parent_path)), confined=confined)
     child = {k: v for k, v in data.items() if k != "extends"}
     merged = _deep_merge({k: v for k, v in parent.items() if k not in ("name", "description", "sweep")}, child)
     return merged
+
+
+def _tuples(obj: Any) -> Any:
+    """TOML arrays as tuples (the schema's sequences are tuples, validated strictly)."""
+    if isinstance(obj, dict):
+        return {k: _tuples(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return tuple(_tuples(v) for v in obj)
+    return obj
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -286,7 +312,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
     errors: list[tuple[str, str, str]] = []
-    data = dict(data)
+    data = _tuples(dict(data))
     data.setdefault("source_file", name)
     try:
         scen = Scenario.model_validate(data)
@@ -301,6 +327,7 @@ def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
                 got_text = ""
             elif err["type"] == "extra_forbidden":
                 msg = "unknown field"
+                got_text = ""  # never echo what an unknown field holds
             errors.append((name, loc, f"{got_text}{msg}"))
         scen = None
     if scen is not None:
@@ -317,6 +344,18 @@ def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
                         errors.append((name, f"countries.{iso}.{fld}", f"got {v!r}; expected {expected}"))
             if ov.land_share is not None and ov.land_troops is not None:
                 errors.append((name, f"countries.{iso}", "give land_share or land_troops, not both"))
+            role = baseline.country(iso)["role"]
+            set_fields = ov.model_dump(exclude_none=True)
+            keeps_out = set(set_fields) <= {"p_participate"} and set_fields.get("p_participate", 0) == 0
+            if role in NOT_CONTRIBUTORS and not keeps_out:
+                errors.append((name, f"countries.{iso}",
+                               f"{baseline.country(iso).name} is the force's {role}, not a contributor; "
+                               f"{NOT_CONTRIBUTORS[role]}"))
+            horizon = scen.levers.horizon_months
+            if ov.government_falls_month is not None and ov.government_falls_month >= horizon:
+                errors.append((name, f"countries.{iso}.government_falls_month",
+                               f"got {ov.government_falls_month}; expected a month before horizon_months "
+                               f"({horizon})"))
         npoints = 1
         for key, values in scen.sweep.items():
             if not key.startswith(SWEEPABLE_PREFIXES):
@@ -346,6 +385,14 @@ def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
                 errors.append((name, f"levers.us_backstop_changes[{i}].month",
                                f"got {ch.month}; expected a month before horizon_months "
                                f"({scen.levers.horizon_months})"))
+        build_up = baseline.force["build_up_months"].value
+        first_tested = (scen.levers.ceasefire_month if scen.levers.ceasefire else 0) + build_up
+        if first_tested >= scen.levers.horizon_months and not (
+                scen.levers.ceasefire and scen.levers.ceasefire_month >= scen.levers.horizon_months):
+            errors.append((name, "levers.horizon_months",
+                           f"got {scen.levers.horizon_months}; the thresholds are tested from {build_up} months "
+                           f"after the ceasefire (month {first_tested}), so expected a horizon of at least "
+                           f"{first_tested + 1} months"))
         if scen.levers.ceasefire and scen.levers.ceasefire_month >= scen.levers.horizon_months:
             errors.append((name, "levers.ceasefire_month",
                            f"got {scen.levers.ceasefire_month}; expected a month before horizon_months "
@@ -368,13 +415,8 @@ def scenario_from_text(text: str, name: str = "<uploaded>", *, base_dir: Path | 
     """Validate scenario TOML given as text (an upload); ``extends`` is looked up in ``base_dir``."""
     data = parse_toml_text(text, name)
     fake = (base_dir / "_uploaded.toml") if base_dir is not None else None
-    data = _resolve_extends(data, fake, name, ())
+    data = _resolve_extends(data, fake, name, (), confined=True)
     return _validate(data, name, load_baseline())
-
-
-def scenario_from_dict(data: Mapping[str, Any], name: str = "<scenario>") -> Scenario:
-    """Validate a scenario given as a plain mapping (already resolved: no ``extends``)."""
-    return _validate(dict(data), name, load_baseline())
 
 
 def country_fields(scenario: Scenario, baseline: Baseline) -> list[dict[str, Sourced]]:
@@ -393,7 +435,3 @@ def country_fields(scenario: Scenario, baseline: Baseline) -> list[dict[str, Sou
         out.append(fields)
     return out
 
-
-def backstop_index(level: str) -> int:
-    """Position of a backstop level in :data:`BACKSTOP_LEVELS` (0 = none)."""
-    return BACKSTOP_LEVELS.index(level)

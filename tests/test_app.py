@@ -412,3 +412,12 @@ def test_who_decides_tab_shows_pivotal_countries_and_a_plan(app):
     assert "Closing the gap" in text
     # the plan is a numbered list of changes, or says why no plan exists
     assert "1. " in text or "no" in text.lower()
+
+
+def test_an_uploaded_scenario_cannot_ask_for_millions_of_runs(app):
+    big = (SCENARIOS / "baseline.toml").read_text().replace("replications = 2000", "replications = 10000000")
+    app.file_uploader[0].set_value(("big.toml", big.encode(), "application/toml")).run()
+    assert not app.exception
+    assert app.number_input(key="replications").value <= appstate.MAX_APP_REPLICATIONS
+    summ_runs = [m.value for m in app.markdown if "runs" in m.value]
+    assert not any("10,000,000" in v for v in summ_runs)

@@ -76,28 +76,30 @@ def test_block_size_does_not_change_results(baseline_params, baseline_scenario):
 
 
 LEVELS = ["none", "intelligence", "command_and_control", "air_cover", "us_command"]
-COUNTRIES = ["FRA", "GBR", "DEU", "ITA", "POL", "TUR", "NLD", "EST", "USA"]
+COUNTRIES = ["FRA", "GBR", "DEU", "ITA", "POL", "TUR", "NLD", "EST", "CAN"]
 
 
 @st.composite
 def scenarios(draw_):
     base = scenario("baseline.toml")
+    horizon = draw_(st.integers(8, 48))
     changes = {
         "seed": draw_(st.integers(0, 2**32)),
         "levers.us_backstop": draw_(st.sampled_from(LEVELS)),
         "levers.ceasefire": draw_(st.booleans()),
-        "levers.ceasefire_month": draw_(st.integers(0, 10)),
+        "levers.ceasefire_month": draw_(st.integers(0, min(10, horizon - 7))),  # tested months must exist
         "levers.un_framework": draw_(st.booleans()),
         "levers.eastern_border_secure": draw_(st.booleans()),
         "levers.russia_stance": draw_(st.sampled_from(["reject", "tolerate"])),
         "levers.incident_rate": draw_(st.floats(0, 1)),
         "levers.rotation_ratio": draw_(st.floats(1, 6)),
-        "levers.horizon_months": draw_(st.integers(12, 48)),
+        "levers.horizon_months": horizon,
         "thresholds.land": draw_(st.floats(1000, 60000)),
     }
-    if draw_(st.booleans()):
-        m = draw_(st.integers(0, 11))
-        changes["levers.us_backstop_changes"] = [{"month": m, "level": draw_(st.sampled_from(LEVELS))}]
+    months = draw_(st.lists(st.integers(0, 7), max_size=3, unique=True))
+    if months:
+        changes["levers.us_backstop_changes"] = [{"month": m, "level": draw_(st.sampled_from(LEVELS))}
+                                                 for m in sorted(months)]
     for iso in draw_(st.lists(st.sampled_from(COUNTRIES), max_size=4, unique=True)):
         lo = draw_(st.floats(0, 20000))
         changes[f"countries.{iso}"] = {
@@ -110,8 +112,24 @@ def scenarios(draw_):
             "casualty_withdraw_prob": draw_(st.floats(0, 1)),
             "government_fall_hazard": draw_(st.floats(0, 0.3)),
             "withdraw_if_government_falls": draw_(st.floats(0, 1)),
+            "government_falls_month": draw_(st.integers(0, 7)),
+            "is_lead": draw_(st.booleans()),
+            "border_priority": draw_(st.booleans()),
+            "requires_un_framework": draw_(st.booleans()),
+            "air": [0, draw_(st.integers(0, 8))],
+            "sea": [0, draw_(st.integers(0, 3))],
         }
     return base.with_changes(changes, name="generated")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_a_country_absent_from_the_tested_months_always_has_a_reason(s):
+    """Whoever pledged something but is never in the force while it is tested has a recorded reason."""
+    p = compile_params(s)
+    res = run_ensemble(p, s.seed, 64)
+    absent = (res.pledge.sum(axis=2) > 0) & (res.window_sum.sum(axis=2) == 0)
+    assert np.all(res.reasons[absent] != 0)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -100,3 +100,68 @@ def test_sweep_expands_every_combination(tmp_path):
     assert len(points) == 6
     seen = {(sc.levers.us_backstop, sc.thresholds.land) for _, sc in points}
     assert seen == {(b, t) for b in ("none", "air_cover") for t in (10000, 30000, 40000)}
+
+
+@pytest.mark.parametrize("change,field", [
+    ("seed = true", "seed"),
+    ("replications = false", "replications"),
+    ('[levers]\nhorizon_months = "12"', "levers.horizon_months"),
+    ("[levers]\nceasefire = 1", "levers.ceasefire"),
+    ("[levers]\nincident_rate = true", "levers.incident_rate"),
+    ("[levers]\nincident_rate = nan", "levers.incident_rate"),
+    ("[thresholds]\nland = inf", "thresholds.land"),
+    ("[countries.FRA]\nmandate_delay_months = true", "countries.FRA.mandate_delay_months"),
+])
+def test_booleans_strings_and_non_finite_numbers_are_not_taken_for_numbers(tmp_path, change, field):
+    p = write(tmp_path, f'extends = "{SCENARIOS / "baseline.toml"}"\nname = "bad"\ndescription = "x"\n{change}\n')
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(p)
+    assert field in {f for _, f, _ in e.value.errors}, str(e.value)
+
+
+def test_whole_numbers_are_fine_for_decimal_levers(tmp_path):
+    text = BASE.replace("rotation_ratio = 3.0", "rotation_ratio = 3")
+    text = text.replace("incident_rate = 0.02", "incident_rate = 0")
+    s = load_scenario(write(tmp_path, text))
+    assert s.levers.rotation_ratio == 3.0 and s.levers.incident_rate == 0.0
+
+
+def test_very_deep_nesting_a_folder_and_a_device_are_refused_cleanly(tmp_path):
+    with pytest.raises(ScenarioError, match="nested deeper"):
+        load_scenario(write(tmp_path, "a = " + "[" * 5000 + "]" * 5000))
+    with pytest.raises(ScenarioError, match="a folder"):
+        load_scenario(tmp_path)
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        load_scenario("/dev/zero")
+
+
+def test_an_upload_may_only_extend_a_shipped_scenario_and_unknown_values_are_not_echoed(tmp_path):
+    secret = tmp_path / "secret.toml"
+    secret.write_text('api_token = "s3cr3t-value"\n')
+    with pytest.raises(ScenarioError, match="may only extend a shipped scenario"):
+        scenario_from_text(f'extends = "{secret}"\nname = "x"\ndescription = "x"\n', base_dir=SCENARIOS)
+    with pytest.raises(ScenarioError, match="may only extend"):
+        scenario_from_text('extends = "../tests/x.toml"\nname = "x"\ndescription = "x"\n', base_dir=SCENARIOS)
+    ok = scenario_from_text('extends = "baseline.toml"\nname = "x"\ndescription = "x"\n', base_dir=SCENARIOS)
+    assert ok.levers.us_backstop == "command_and_control"
+    with pytest.raises(ScenarioError) as e:
+        scenario_from_text(BASE + 'api_token = "s3cr3t-value"\n')
+    assert "api_token" in str(e.value) and "s3cr3t" not in str(e.value)
+
+
+def test_the_us_russia_and_ukraine_act_through_levers_not_pledges(tmp_path):
+    base = f'extends = "{SCENARIOS / "baseline.toml"}"\nname = "x"\ndescription = "x"\n'
+    for iso in ("USA", "RUS", "UKR"):
+        with pytest.raises(ScenarioError, match=f"countries.{iso}: .* not a contributor"):
+            load_scenario(write(tmp_path, base + f"[countries.{iso}]\nland_troops = [1000, 2000]\n"))
+    # keeping them out explicitly is fine
+    load_scenario(write(tmp_path, base + "[countries.USA]\np_participate = 0.0\n"))
+
+
+def test_the_tested_months_must_fit_in_the_horizon(tmp_path):
+    with pytest.raises(ScenarioError, match="levers.horizon_months: got 36; the thresholds are tested from"):
+        load_scenario(write(tmp_path, BASE.replace("ceasefire_month = 0", "ceasefire_month = 30")))
+    with pytest.raises(ScenarioError, match="levers.horizon_months"):
+        load_scenario(write(tmp_path, BASE.replace("horizon_months = 36", "horizon_months = 1")))
+    with pytest.raises(ScenarioError, match="government_falls_month"):
+        load_scenario(write(tmp_path, BASE + "[countries.FRA]\ngovernment_falls_month = 500\n"))
