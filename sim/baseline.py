@@ -35,10 +35,11 @@ class DataError(ValueError):
 class Sourced:
     """A value with its provenance.
 
-    Exactly one of ``source`` (an id in ``sources.toml``) or ``assumption`` (the reason) is set.
-    ``quote`` is a short quote (article sources need one). ``origin`` is the dotted path of the value in
-    the data file it came from (e.g. ``profiles.lead.land_share``) or ``scenario:NAME`` when a scenario
-    overrode it.
+    At least one of ``source`` (an id in ``sources.toml``) or ``assumption`` (the reason) is set. Both
+    are set for an assumption grounded in a source: the article states the stance, the number is the
+    model's reading of it. ``quote`` is a short quote (article sources need one). ``origin`` is the
+    dotted path of the value in the data file it came from (e.g. ``profiles.lead.land_share``) or
+    ``scenario:NAME`` when a scenario overrode it.
     """
 
     value: Any
@@ -48,15 +49,22 @@ class Sourced:
     assumption: str | None = None
     note: str | None = None
 
+    @property
+    def kind(self) -> str:
+        """``sourced`` (stated by its source), ``assumption``, or ``assumption (sourced stance)``."""
+        if self.assumption and self.source:
+            return "assumption (sourced stance)"
+        return "assumption" if self.assumption else "sourced"
+
     def label(self) -> str:
         """A one-line human label of the provenance."""
-        if self.assumption:
-            return f"assumption: {self.assumption}"
         text = self.source or ""
         if self.quote:
             text += f': "{self.quote}"'
         if self.note:
             text += f" ({self.note})"
+        if self.assumption:
+            return f"assumption: {self.assumption}" + (f" [grounded in {text}]" if text else "")
         return text
 
 
@@ -172,6 +180,7 @@ class Baseline:
                 "scope": scope, "field": name, "value": _plain(s.value), "origin": s.origin,
                 "source": s.source, "publisher": src.get("publisher"), "title": src.get("title"),
                 "date": src.get("date"), "quote": s.quote, "assumption": s.assumption, "note": s.note,
+                "kind": s.kind,
             })
 
         for k, s in self.force.items():
@@ -197,8 +206,8 @@ def _sourced(raw: Any, origin: str, sources: Mapping[str, Any], file: str) -> So
     if unknown:
         raise DataError(f"{file}: {origin}: unknown keys {sorted(unknown)}; expected {sorted(_PROVENANCE_KEYS)}")
     src, assumption = raw.get("source"), raw.get("assumption")
-    if bool(src) == bool(assumption):
-        raise DataError(f"{file}: {origin}: give exactly one of `source` or `assumption` (the provenance)")
+    if not src and not assumption:
+        raise DataError(f"{file}: {origin}: give a `source` or an `assumption` (the provenance), or both")
     if src is not None:
         if src not in sources:
             raise DataError(f"{file}: {origin}: source {src!r} is not in sources.toml ({sorted(sources)})")

@@ -106,9 +106,11 @@ Troops = Annotated[float, Field(ge=0, le=2_000_000)]
 class CountryOverride(_Strict):
     """Per-country changes.
 
-    Any baseline field that drives behaviour (not the descriptive ``role``, ``training``, ``materiel``),
-    plus ``land_troops`` (a [min, max] pledge in troops that replaces ``land_share``)
-    and ``government_falls_month`` (a forced fall of government).
+    The baseline's fields except ``role``, ``training`` and ``materiel``, plus ``land_troops`` (a
+    [min, max] pledge in troops that replaces ``land_share``) and ``government_falls_month`` (a forced
+    fall of government). ``is_lead`` and the conditions drive behaviour; the stances and
+    ``coalition_member`` are descriptive (shown and exported), so a changed stance alone changes no
+    result — change the pledge or the conditions.
     """
 
     is_lead: bool | None = None

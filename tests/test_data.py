@@ -52,13 +52,15 @@ def test_every_value_has_provenance():
     n = 0
     for path, s in all_sourced(base):
         n += 1
-        assert bool(s.source) != bool(s.assumption), path
+        assert s.source or s.assumption, path
         if s.source:
             assert s.source in base.sources, path
             if base.sources[s.source]["kind"] == "article":
                 assert s.quote and len(s.quote.split()) <= bl.ARTICLE_QUOTE_MAX_WORDS, path
-        else:
+        if s.assumption:
             assert len(s.assumption) > 20, f"{path}: an assumption needs a reason, got {s.assumption!r}"
+        if s.source == "LATER_REPORTING":
+            assert s.assumption, f"{path}: reporting beyond the articles may only be used as a labelled assumption"
     assert n > 500
 
 
@@ -139,8 +141,10 @@ def _patched_loader(monkeypatch, old, new):
      "force.land_threshold: source 'A999'"),
     ('p_participate = { value = 0.7, source = "A002"', 'p_participate = { value = 1.7, source = "A002"',
      "countries.GBR.p_participate: got 1.7"),
-    ('build_up_months = { value = 6, assumption', 'build_up_months = { value = 6, source = "A001", assumption',
-     "exactly one of `source` or `assumption`"),
+    ('build_up_months = { value = 6, assumption = "The articles',
+     'build_up_months = { value = 6, nothing = "The articles', "unknown keys ['nothing']"),
+    ('posture = { value = "rear", source = "A003", quote', 'posture = { value = "rear", quote',
+     "force.posture: give a `source` or an `assumption`"),
 ])
 def test_bad_data_fails_loudly_naming_the_field(monkeypatch, old, new, expect):
     _patched_loader(monkeypatch, old, new)
