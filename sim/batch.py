@@ -7,10 +7,11 @@ number of workers). A chunk is self-contained and picklable: :func:`run_chunk` c
 returns its :class:`sim.arrays.RunArrays`.
 
 An :class:`Executor` maps :func:`run_chunk` over the chunks and yields results in any order
-(:class:`SerialExecutor`, :class:`ProcessExecutor`; a distributed engine can be added behind the same
-seam). The parent folds each result into the :class:`sim.outcomes.TableBuilder` of its point as it arrives
-and drops it, so memory stays bounded; a TableBuilder gives the same tables whatever the order and split of
-the runs, so serial, parallel and resumed batches give byte-identical files.
+(:class:`SerialExecutor`, :class:`ProcessExecutor`, and :class:`sim.dask_executor.DaskExecutor` on a Dask
+cluster, behind the same seam). The parent folds each result into the :class:`sim.outcomes.TableBuilder` of
+its point as it arrives and drops it, so memory stays bounded; a TableBuilder gives the same tables whatever
+the order and split of the runs, so serial, parallel, distributed and resumed batches give byte-identical
+files.
 
 Seeds: every sweep point of a scenario uses the scenario's ``seed``, and replication ``i`` is run ``i``,
 whose draws come from the generator of its block of :data:`sim.draws.DRAW_BLOCK` runs,
@@ -108,6 +109,10 @@ def stop_on_sigterm() -> Iterator[None]:
 
 class BatchError(ValueError):
     """A batch cannot start (a bad option or output folder); nothing was run or written."""
+
+
+class ExecutorLostError(RuntimeError):
+    """An executor lost what computes its chunks (e.g. a cluster's scheduler): not a chunk's fault."""
 
 
 class BatchInterruptedError(RuntimeError):
@@ -364,7 +369,9 @@ class Executor(Protocol):
     """Where chunks are computed: ``map_unordered(fn, items)`` yields ``fn(item)`` for every item, in any order.
 
     It must raise (not swallow) a failing item's exception, and stop its workers when the iterator is
-    closed early. ``workers`` is informational (recorded in the manifest).
+    closed early; it may raise :class:`BatchError` if it cannot start (nothing computed) and
+    :class:`ExecutorLostError` if it loses what computes the items. ``workers`` is informational (recorded
+    in the manifest).
     """
 
     workers: int
@@ -642,6 +649,10 @@ def run_batch(plan: BatchPlan, *, executor: Executor | None = None, months: bool
         raise interrupted("interrupted by the user (Ctrl-C)", 130) from None
     except BrokenProcessPool as e:
         raise interrupted(f"a worker process died ({e})", 1) from e
+    except BatchError:  # the executor could not start (e.g. an unreachable cluster): nothing was computed
+        raise
+    except ExecutorLostError as e:
+        raise interrupted(str(e), 1) from e
     except Exception as e:  # a chunk failed: report what was done, keep what is checkpointed
         raise interrupted(f"a chunk failed: {type(e).__name__}: {e}", 1) from e
     finally:

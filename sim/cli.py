@@ -8,13 +8,14 @@ whose chunk failed), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (no resul
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import signal
 import sys
 from pathlib import Path
 
-from sim import analysis, batch, export, report
+from sim import analysis, batch, dask_executor, export, report  # dask_executor imports Dask only when used
 from sim.baseline import load_baseline
 from sim.runner import ENGINES, run_scenario
 from sim.scenario import MAX_REPLICATIONS, ScenarioError, load_scenario
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--xlsx", action="store_true", help="with --out: also write tables.xlsx")
     run.add_argument("--country-detail", action="store_true",
                      help="with --out: also write country_month (run x month x country; large)")
+    run.add_argument("--no-runs", action="store_true",
+                     help="drop the per-run table (memory and files stay small for millions of runs)")
+    run.add_argument("--no-months", action="store_true", help="drop the per-month table")
 
     bat = sub.add_parser(
         "batch", help="run many scenario files (every sweep point, many replications) and write their tables",
@@ -83,7 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="ensemble (fast, default) or mesa (agent by agent, same results)")
     bat.add_argument("--chunk-size", type=_count, default=None,
                      help=f"runs per unit of work (default {batch.DEFAULT_CHUNK}, {batch.DEFAULT_CHUNK_MESA} with "
-                          "--engine mesa; results do not depend on it)")
+                          f"--engine mesa, {dask_executor.DEFAULT_CHUNK_DASK} with --executor dask; results do not "
+                          "depend on it)")
+    bat.add_argument("--executor", choices=("local", "dask"), default="local",
+                     help="where chunks are computed: local (this machine: --workers processes, default) or dask "
+                          "(a Dask cluster; needs pip install '.[cluster]'; see docs/cluster.md)")
+    bat.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                     help="with --executor dask: the Dask scheduler, e.g. tcp://HOST:8786 (default: "
+                          "$REASSURANCE_DASK_SCHEDULER, else Dask's `scheduler-address` setting, else a local "
+                          "cluster of --workers processes started for the batch); `local` forces a local cluster")
     bat.add_argument("--xlsx", action="store_true", help="also write tables.xlsx (one sheet per table)")
     bat.add_argument("--formats", type=_formats, default=export.FORMATS,
                      help="table formats, comma-separated (default: csv,parquet)")
@@ -104,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+COUNTRY_DETAIL_MAX_RUN_MONTHS = 3_600_000
+"""Cap on runs x months for ``--country-detail`` (about 120 million table rows with 34 countries)."""
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     started = export.now_iso()
     scenario = load_scenario(args.scenario)
@@ -112,8 +128,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"{args.scenario}: declares a sweep ({n} points); run it with "
               f"`reassurance batch {args.scenario} --out results/NAME`", file=sys.stderr)
         return 2
+    reps = scenario.replications if args.reps is None else args.reps
+    problems = []
+    if args.out:
+        export.check_out_dir(args.out)  # before running, not after
+    if args.xlsx and args.out:
+        rows = {"per_run": 0 if args.no_runs else reps,
+                "country_month": (reps * scenario.levers.horizon_months * len(load_baseline().countries)
+                                  if args.country_detail else 0)}
+        problems += [f"--xlsx: {name} would have {n:,} rows; an Excel sheet holds {batch.EXCEL_MAX_ROWS:,} "
+                     f"(use --no-runs, fewer --reps, or CSV/Parquet only)"
+                     for name, n in rows.items() if n > batch.EXCEL_MAX_ROWS]
+    if args.country_detail and args.out and reps * scenario.levers.horizon_months > COUNTRY_DETAIL_MAX_RUN_MONTHS:
+        problems.append(f"--country-detail: {reps:,} runs x {scenario.levers.horizon_months} months is too many "
+                        f"rows; at most {COUNTRY_DETAIL_MAX_RUN_MONTHS:,} run-months")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     result = run_scenario(scenario, replications=args.reps, engine=args.engine,
-                          collect_countries=bool(args.out and args.country_detail))
+                          collect_countries=bool(args.out and args.country_detail), months=not args.no_months,
+                          keep_runs=not args.no_runs, keep_arrays=False)
     print("\n".join(report.verdict_lines(result)))
     if args.out:
         manifest = {
@@ -149,28 +183,43 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     started = export.now_iso()
     entries = batch.load_batch(args.files)
     export.check_out_dir(args.out)
-    plan = batch.plan_batch(entries, reps=args.reps, engine=args.engine, chunk_size=args.chunk_size,
+    dask = args.executor == "dask"
+    if args.scheduler is not None and not dask:
+        raise batch.BatchError("--scheduler needs --executor dask")
+    chunk_size = args.chunk_size or (dask_executor.dask_chunk_size(args.engine) if dask else None)
+    plan = batch.plan_batch(entries, reps=args.reps, engine=args.engine, chunk_size=chunk_size,
                             max_runs=args.max_runs)
     months, per_run = not args.no_months, not args.no_runs
     if args.xlsx and (too_long := batch.excel_errors(plan, per_run=per_run, months=months)):
         raise batch.BatchError("--xlsx: " + "; ".join(too_long) + " (use --no-runs or fewer --reps)")
-    executor = batch.make_executor(args.workers, plan)
-    checkpoints = batch.Checkpoints(batch.checkpoint_dir(args.out), engine=args.engine, months=months,
-                                    per_run=per_run)
-    if args.fresh:
-        checkpoints.clear()
-    if not args.quiet:
-        print(f"Batch: {len(entries)} scenario file{'s' if len(entries) != 1 else ''}, {len(plan.points)} "
-              f"sweep point{'s' if len(plan.points) != 1 else ''}, {plan.runs:,} runs ({args.engine} engine, "
-              f"{executor.workers} worker{'s' if executor.workers != 1 else ''})", file=sys.stderr)
-    with batch.stop_on_sigterm():  # SIGTERM stops the batch as cleanly as Ctrl-C
+    if dask:
+        executor = dask_executor.DaskExecutor.for_batch(args.scheduler, workers=args.workers, plan=plan)
+        session = executor  # connects (or starts the local cluster) on entry, disconnects (closes it) on exit
+    else:
+        executor = batch.make_executor(args.workers, plan)
+        session = contextlib.nullcontext()
+    with batch.stop_on_sigterm(), session:  # SIGTERM stops the batch as cleanly as Ctrl-C
+        checkpoints = batch.Checkpoints(batch.checkpoint_dir(args.out), engine=args.engine, months=months,
+                                        per_run=per_run)
+        if args.fresh:
+            checkpoints.clear()
+        if not args.quiet:
+            where = f", Dask cluster at {executor.address}" if dask else ""
+            print(f"Batch: {len(entries)} scenario file{'s' if len(entries) != 1 else ''}, {len(plan.points)} "
+                  f"sweep point{'s' if len(plan.points) != 1 else ''}, {plan.runs:,} runs ({args.engine} engine, "
+                  f"{executor.workers} worker{'s' if executor.workers != 1 else ''}{where})", file=sys.stderr)
+            if dask and not executor.workers:
+                print("No Dask workers yet: chunks wait for `dask worker` processes to join", file=sys.stderr)
         result = batch.run_batch(plan, executor=executor, months=months, per_run=per_run,
                                  checkpoints=checkpoints, progress=not args.quiet)
         if result.reused and not args.quiet:
             print(f"Reused {len(result.reused)} completed sweep point(s) from {checkpoints.folder}/",
                   file=sys.stderr)
         options = {"reps": args.reps, "engine": args.engine, "chunk_size": plan.chunk_size, "months": months,
-                   "per_run": per_run, "formats": list(args.formats), "xlsx": args.xlsx, "max_runs": args.max_runs}
+                   "per_run": per_run, "formats": list(args.formats), "xlsx": args.xlsx, "max_runs": args.max_runs,
+                   "executor": args.executor}
+        if dask:
+            options["scheduler"] = executor.scheduler or "local cluster"
         command = shlex.join(["reassurance", *(sys.argv[1:] if args.argv is None else args.argv)])
         manifest = batch.batch_manifest(result, started=started, finished=export.now_iso(), options=options,
                                         command=command)

@@ -44,6 +44,11 @@ def safe_child(root: Path, name: str) -> Path:
 def check_out_dir(out_dir: Path) -> Path:
     """Refuse an output folder that exists and is not a results folder (it would be replaced whole)."""
     out_dir = Path(out_dir)
+    for parent in out_dir.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputPathError(f"{out_dir}: {parent} is a file, so no folder can be made inside it")
+            break
     if out_dir.exists():
         if not out_dir.is_dir():
             raise OutputPathError(f"{out_dir} exists and is not a folder")

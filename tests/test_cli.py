@@ -63,3 +63,28 @@ def test_python_dash_m_and_sources():
     r = subprocess.run([sys.executable, "-m", "sim", "sources", "XXX"], cwd=ROOT, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 2 and "unknown country code" in r.stderr
+
+
+def test_run_checks_its_output_before_running(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main(["run", str(SCENARIOS / "baseline.toml"), "--reps", "10", "--out", str(afile / "sub")]) == 2
+    notres = tmp_path / "notes"
+    notres.mkdir()
+    (notres / "mine.txt").write_text("keep me")
+    assert main(["run", str(SCENARIOS / "baseline.toml"), "--reps", "10", "--out", str(notres)]) == 2
+    assert (notres / "mine.txt").read_text() == "keep me"
+    err = capsys.readouterr().err
+    assert "not a results folder" in err
+    assert main(["run", str(SCENARIOS / "baseline.toml"), "--reps", "1100000", "--out", str(tmp_path / "x"),
+                 "--xlsx"]) == 2
+    assert "an Excel sheet holds" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_run_without_per_run_rows(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", str(SCENARIOS / "baseline.toml"), "--reps", "500", "--out", str(out), "--no-runs",
+                 "--no-months"]) == 0
+    files = {p.name for p in out.iterdir()}
+    assert "summary.csv" in files and "per_country.csv" in files
+    assert "per_run.csv" not in files and "per_month.csv" not in files
