@@ -217,11 +217,6 @@ def country_month(res: RunArrays, p: Params, *, scenario: str) -> pd.DataFrame:
     return df
 
 
-def condition_names(bits: int) -> list[str]:
-    """Names of the conditions set in a reasons bit field."""
-    return [name for bit, name in rules.CONDITIONS.items() if bits & bit]
-
-
 def tables(res: RunArrays, p: Params, *, scenario: str, seed: int, months: bool = True) -> dict[str, pd.DataFrame]:
     """All outcome tables of one scenario's runs, by name."""
     builder = TableBuilder(p, scenario=scenario, seed=seed, months=months)

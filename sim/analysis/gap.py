@@ -451,7 +451,7 @@ def _verdict(found: bool, proven: bool, searched_below: tuple[float, ...] | None
         return f"Nothing to close: {what} is already {_pct(before)} >= {_pct(target)} ({reps:,} runs)."
     steps = "; ".join(c.label for c in sel)
     if found:
-        how = ("no cheaper set of allowed changes reaches it" if proven else
+        how = ("no cheaper set of allowed changes reaches it (at the screening precision)" if proven else
                f"not proven cheapest: the search stopped after {screened:,} sets"
                + (f", having ruled out every set costing less than {searched_below[0]:.3g}"
                   if searched_below is not None and not cost.order else ""))
