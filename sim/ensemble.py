@@ -4,16 +4,25 @@ It calls the same :mod:`sim.rules` functions as the Mesa agents, in the same ord
 the same draws (:mod:`sim.draws`), so run ``i`` here equals the Mesa model's run ``i`` exactly (a test
 proves it). Runs are processed in blocks, so memory stays bounded whatever the number of runs.
 
-Work is spent only where it can matter: countries that pledged nothing in any run of a block are left
-out of the monthly loop (their contribution is zero by construction); the conditions that do not depend
-on other countries are evaluated for all months at once before the loop; and each month only the runs in
-which something can change are computed (fast-forward, as in the Mesa model).
+Two stages per block:
+
+1. numpy, over whole ``[runs, countries]`` arrays: each run's fixed quantities (``rules.run_constants``),
+   the static conditions of every month (``rules.static_conditions``) and the months in which something
+   can change (``rules.month_events``);
+2. the monthly loop, compiled with numba: for each run and month, the rule functions of
+   :mod:`sim.rules` themselves (``decide``, ``held_back``, ``state_changed``, ``incident_occurs``,
+   ``incident_target``, ``withdraws_after_incident``), compiled from the same source the Mesa agents run.
+   Months in which nothing can change are fast-forwarded, as in the Mesa model. The loop is plain
+   bookkeeping around those calls; compiled code is cached on disk after the first use.
+
+Countries that pledged nothing in any run of a block are left out (their contribution is zero).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numba
 import numpy as np
 
 from sim import rules
@@ -22,17 +31,100 @@ from sim.draws import DRAW_BLOCK, Draws, draw
 from sim.params import Params
 
 DEFAULT_BLOCK = 4 * DRAW_BLOCK
-"""Runs per computing block: large enough to amortise numpy's per-call cost, small enough for cache."""
+"""Runs per computing block: large enough to amortise per-call costs, small enough for cache."""
+
+# The rule functions, compiled from the same source the Mesa agents call.
+_jit = numba.njit(cache=True)
+_decide = _jit(rules.decide)
+_held_back = _jit(rules.held_back)
+_state_changed = _jit(rules.state_changed)
+_incident_occurs = _jit(rules.incident_occurs)
+_incident_target = _jit(rules.incident_target)
+_withdraws = _jit(rules.withdraws_after_incident)
+_INCIDENT = rules.INCIDENT
+
+
+@numba.njit(cache=True)
+def _month_loop(static, events, offer, has_offer, potential, follows, momentum, delay, is_lead, casualty,
+                u_incident, u_target, u_casualty, incident_rate, russia_rejects, assess_start, fast_forward,
+                reasons, withdrawn_month, months_deployed, window_sum, totals, monthly, collect):  # pragma: no cover
+    n, T, c = static.shape
+    for r in range(n):
+        deployed = np.zeros(c, np.bool_)
+        withdrawn = np.zeros(c, np.bool_)
+        ready = np.zeros(c, np.int64)
+        land = np.zeros(c, np.int64)
+        current = np.zeros(3, np.int64)
+        land_total_prev = 0
+        leads_prev = False
+        changed = True
+        for t in range(T):
+            if fast_forward and not (events[r, t] or changed):
+                # nothing can change this month: the last month repeats exactly
+                for j in range(c):
+                    if deployed[j]:
+                        months_deployed[r, j] += 1
+                        if t >= assess_start:
+                            for k in range(3):
+                                window_sum[k, r, j] += offer[k, r, j]
+                        if collect:
+                            for k in range(3):
+                                monthly[r, t, j, k] = offer[k, r, j]
+                for k in range(3):
+                    totals[k, r, t] = current[k]
+                continue
+            changed = False
+            leads = False
+            for k in range(3):
+                current[k] = 0
+            new_land = np.zeros(c, np.int64)
+            for j in range(c):
+                if not potential[r, j]:
+                    continue
+                bits_static = static[r, t, j]
+                dep0, wd0 = deployed[j], withdrawn[j]
+                dep, rdy, wd, bits = _decide(bits_static == 0, has_offer[r, j], wd0, follows[j], leads_prev,
+                                             land_total_prev - land[j], momentum[j], ready[j], delay[j], dep0)
+                reasons[r, j] = _held_back(reasons[r, j], bits_static, bits, True, t >= assess_start,
+                                           dep0 and not dep)
+                if wd and not wd0:
+                    withdrawn_month[r, j] = t
+                if _state_changed(dep, dep0, wd, wd0, bits):
+                    changed = True
+                deployed[j], withdrawn[j], ready[j] = dep, wd, rdy
+                if dep:
+                    new_land[j] = offer[0, r, j]
+                    months_deployed[r, j] += 1
+                    for k in range(3):
+                        current[k] += offer[k, r, j]
+                        if t >= assess_start:
+                            window_sum[k, r, j] += offer[k, r, j]
+                        if collect:
+                            monthly[r, t, j, k] = offer[k, r, j]
+                    if is_lead[j]:
+                        leads = True
+            land[:] = new_land
+            for k in range(3):
+                totals[k, r, t] = current[k]
+            # Russia: a strike on the troops on the ground; the country hit may withdraw.
+            if _incident_occurs(u_incident[r, t], incident_rate, russia_rejects, current[0]):
+                target = _incident_target(land, u_target[r, t])
+                if _withdraws(u_casualty[r, t], casualty[target]):
+                    withdrawn[target] = True
+                    withdrawn_month[r, target] = t
+                    reasons[r, target] |= _INCIDENT
+                    changed = True
+            land_total_prev = current[0]
+            leads_prev = leads
 
 
 def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool = False,
              fast_forward: bool = True) -> RunArrays:
     """Simulate the runs whose draws are ``d`` (run numbers ``runs``) and return their arrays.
 
-    With ``fast_forward`` (the default), each month only the runs in which something can change are
-    computed (:func:`sim.rules.month_events`, :func:`sim.rules.state_changed`); the others repeat their
-    last month, which is exactly what computing them would give. ``fast_forward=False`` computes every run
-    every month (same results, slower).
+    With ``fast_forward`` (the default), months in which nothing can change are not computed
+    (:func:`sim.rules.month_events`, :func:`sim.rules.state_changed`): they repeat the last month, which
+    is exactly what computing them would give. ``fast_forward=False`` computes every month (same results).
     """
     n, C, T = d.n, p.n_countries, p.horizon
     k = rules.run_constants(**p.constant_inputs(np.arange(C)), **d.constant_inputs(slice(None), slice(None)))
@@ -40,111 +132,43 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
     withdrawn_month = np.full((n, C), -1, dtype=np.int64)
     months_deployed = np.zeros((n, C), dtype=np.int64)
     window_sum = np.zeros((n, C, 3))
-    totals = np.zeros((3, n, T))
+    totals = np.zeros((3, n, T), dtype=np.int64)
     monthly = np.zeros((n, T, C, 3)) if collect_countries else None
-    start = p.assess_start
 
     cols = np.flatnonzero(k.potential.any(axis=0))  # countries that could act in this block
     if cols.size:
         c = cols.size
-        pot = k.potential[:, cols]
-        # whole numbers as int32 (exact; halves memory traffic against float64)
-        offer = np.stack([k.land_offer[:, cols], k.air[:, cols], k.sea[:, cols]]).astype(np.int32)  # [3, n, c]
-        has_offer = k.has_offer[:, cols]
-        static = rules.static_conditions(np.arange(T)[:, None, None], p.ceasefire_month,
-                                         p.backstop_by_month[:, None, None], p.required_backstop[cols],
-                                         p.un_framework, p.requires_un[cols], k.takes_part[:, cols],
-                                         k.fall_month[:, cols])  # [T, n, c]
-        events = rules.month_events(static, d.incident, p.incident_rate, p.russia_rejects, start)  # [T, n]
-        if not fast_forward:
-            events[:] = True
-        static_ok = static == 0
-        follows, momentum = p.follows_leads[cols], p.momentum_threshold[cols]
-        delay, is_lead, casualty = p.mandate_delay[cols], p.is_lead[cols], p.casualty_withdraw[cols]
-
-        deployed = np.zeros((n, c), dtype=bool)
-        withdrawn = np.zeros((n, c), dtype=bool)
-        ready = np.zeros((n, c), dtype=np.int16)
-        contrib = np.zeros((3, n, c), dtype=np.int32)  # each run's current land, air, sea per country
-        land_total_prev = np.zeros(n, dtype=np.int32)
-        leads_prev = np.zeros(n, dtype=bool)
-        reasons_c = reasons[:, cols].astype(np.int16)
+        # [n, T, c]: each run's months side by side in memory, the order the loop reads them in
+        static = rules.static_conditions(np.arange(T)[None, :, None], p.ceasefire_month,
+                                         p.backstop_by_month[None, :, None], p.required_backstop[cols],
+                                         p.un_framework, p.requires_un[cols], k.takes_part[:, None, cols],
+                                         k.fall_month[:, None, cols])
+        events = rules.month_events(static.transpose(1, 0, 2), d.incident, p.incident_rate, p.russia_rejects,
+                                    p.assess_start).T.copy()  # [n, T]
+        offer = np.ascontiguousarray(np.stack([k.land_offer[:, cols], k.air[:, cols], k.sea[:, cols]]),
+                                     dtype=np.int64)  # [3, n, c]: whole numbers
+        reasons_c = np.ascontiguousarray(reasons[:, cols])
         wmonth = np.full((n, c), -1, dtype=np.int64)
-        mdeployed = np.zeros((n, c), dtype=np.int16)
+        mdeployed = np.zeros((n, c), dtype=np.int64)
         wsum = np.zeros((3, n, c), dtype=np.int64)
-        done = np.zeros(n, dtype=np.int64)  # months already added to the running sums, per run
-        computed = np.zeros((n, T), dtype=bool)
-        changed = np.ones(n, dtype=bool)
-
-        def catch_up(idx: np.ndarray, upto: int) -> None:
-            # months done[idx]..upto-1 repeated the runs' current state: add them to the running sums
-            gap = upto - done[idx]
-            mdeployed[idx] += deployed[idx] * gap[:, None]
-            in_window = np.maximum(upto - np.maximum(done[idx], start), 0)
-            wsum[:, idx] += contrib[:, idx] * in_window[:, None]
-            done[idx] = upto
-
-        for t in range(T):
-            idx = np.flatnonzero(events[t] | changed)
-            changed[:] = False
-            if not idx.size:
-                continue
-            lagging = idx[done[idx] < t]
-            if lagging.size:
-                catch_up(lagging, t)
-            # state of the runs computed this month: views when all runs are, copies of the rows otherwise
-            sel = slice(None) if idx.size == n else idx
-            dep0, wd0 = deployed[sel], withdrawn[sel]
-            land_prev = contrib[0, sel]
-            dep, rdy, wd, bits = rules.decide(
-                static_ok[t, sel], has_offer[sel], wd0, follows, leads_prev[sel, None],
-                land_total_prev[sel, None] - land_prev, momentum, ready[sel], delay, dep0)
-            reasons_c[sel] = rules.held_back(reasons_c[sel], static[t, sel], bits, pot[sel], t >= start,
-                                             dep0 & (dep ^ True))
-            cur = offer[:, sel] * dep  # [3, m, c]
-            sums = cur.sum(axis=2)  # [3, m]
-            # Russia: strikes in the runs where it occurs; the country hit may withdraw.
-            hit = np.flatnonzero(rules.incident_occurs(d.incident[idx, t], p.incident_rate, p.russia_rejects,
-                                                       sums[0]))
-            newly = wd & (wd0 ^ True)
-            if hit.size:
-                target = rules.incident_target(cur[0, hit], d.target[idx[hit], t])
-                leaves = rules.withdraws_after_incident(d.casualty[idx[hit], t], casualty[target])
-                r, tc = hit[leaves], target[leaves]
-                wd[r, tc] = True
-                newly[r, tc] = True
-                reasons_c[idx[r], tc] |= rules.INCIDENT
-            wm = wmonth[sel]
-            wm[newly] = t
-            wmonth[sel] = wm
-            changed[sel] = rules.state_changed(dep, dep0, wd, wd0, bits).any(axis=1)
-            deployed[sel], withdrawn[sel], ready[sel], contrib[:, sel] = dep, wd, rdy, cur
-            land_total_prev[sel] = sums[0]
-            leads_prev[sel] = (dep & is_lead).any(axis=1)
-            totals[:, sel, t] = sums
-            done[sel] = t + 1
-            mdeployed[sel] += dep
-            if t >= start:
-                wsum[:, sel] += cur
-            computed[sel, t] = True
-            if monthly is not None:
-                m = monthly[sel]
-                m[:, t][:, cols] = np.moveaxis(cur, 0, -1)
-                monthly[sel] = m
-        catch_up(np.arange(n), T)
-        # months not computed repeat the last computed month (month 0 is always computed)
-        src = np.maximum.accumulate(np.where(computed, np.arange(T), 0), axis=1)
-        totals = np.take_along_axis(totals, src[None], axis=2)
-        if monthly is not None:
-            monthly = np.take_along_axis(monthly, src[:, :, None, None], axis=1)
+        monthly_c = np.zeros((n, T, c, 3), dtype=np.int64) if collect_countries else np.zeros((1, 1, 1, 3), np.int64)
+        _month_loop(static, events, offer,
+                    np.ascontiguousarray(k.has_offer[:, cols]), np.ascontiguousarray(k.potential[:, cols]),
+                    p.follows_leads[cols], p.momentum_threshold[cols], p.mandate_delay[cols], p.is_lead[cols],
+                    p.casualty_withdraw[cols], np.ascontiguousarray(d.incident), np.ascontiguousarray(d.target),
+                    np.ascontiguousarray(d.casualty), float(p.incident_rate), bool(p.russia_rejects),
+                    int(p.assess_start), bool(fast_forward), reasons_c, wmonth, mdeployed, wsum, totals,
+                    monthly_c, bool(collect_countries))
         reasons[:, cols] = reasons_c
         withdrawn_month[:, cols] = wmonth
         months_deployed[:, cols] = mdeployed
         window_sum[:, cols] = np.moveaxis(wsum, 0, -1)
+        if monthly is not None:
+            monthly[:, :, cols] = monthly_c
 
     return RunArrays(
         run=np.asarray(runs, dtype=np.int64),
-        land=totals[0], air=totals[1], sea=totals[2],
+        land=totals[0].astype(float), air=totals[1].astype(float), sea=totals[2].astype(float),
         pledge=np.stack([k.land, k.air, k.sea], axis=-1).astype(float),
         over_capacity=np.asarray(k.over_capacity, dtype=bool),
         takes_part=np.asarray(k.takes_part, dtype=bool),

@@ -240,10 +240,7 @@ def held_back(reasons, static_bits, dynamic_bits, potential, assessed, left):
     nothing (``potential`` false) have no reasons.
     """
     counts_all = assessed | left
-    if np.ndim(counts_all) == 0:  # the same for every country: pick the branch once (same result)
-        counted = (static_bits | dynamic_bits) if counts_all else (dynamic_bits & CASCADE)
-    else:
-        counted = counts_all * (static_bits | dynamic_bits) | (counts_all ^ True) * (dynamic_bits & CASCADE)
+    counted = counts_all * (static_bits | dynamic_bits) | (counts_all ^ True) * (dynamic_bits & CASCADE)
     return reasons | counted * potential
 
 
@@ -257,10 +254,10 @@ def incident_occurs(u, incident_rate, russia_rejects, land_total):
 def incident_target(land, u):
     """Index of the country whose troops are hit: chosen with probability proportional to its troops.
 
-    ``land`` is ``[..., countries]`` with a positive total; ``u`` in [0, 1) has the leading shape.
+    ``land`` is one run's ``[countries]`` troops with a positive total; ``u`` in [0, 1).
     """
-    cum = np.cumsum(land, axis=-1)
-    return np.argmax(cum > np.expand_dims(u, -1) * cum[..., -1:], axis=-1)
+    cum = np.cumsum(land)
+    return np.argmax(cum > u * cum[-1])
 
 
 def withdraws_after_incident(u, casualty_withdraw_prob):
