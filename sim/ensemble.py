@@ -49,12 +49,18 @@ def _month_loop(static, events, offer, has_offer, potential, follows, momentum, 
                 u_incident, u_target, u_casualty, incident_rate, russia_rejects, assess_start, fast_forward,
                 reasons, withdrawn_month, months_deployed, window_sum, totals, monthly, collect):  # pragma: no cover
     n, T, c = static.shape
+    deployed = np.zeros(c, np.bool_)  # one run's state, reset for each run (no allocation per run)
+    withdrawn = np.zeros(c, np.bool_)
+    ready = np.zeros(c, np.int64)
+    land = np.zeros(c, np.int64)
+    new_land = np.zeros(c, np.int64)
+    current = np.zeros(3, np.int64)
     for r in range(n):
-        deployed = np.zeros(c, np.bool_)
-        withdrawn = np.zeros(c, np.bool_)
-        ready = np.zeros(c, np.int64)
-        land = np.zeros(c, np.int64)
-        current = np.zeros(3, np.int64)
+        deployed[:] = False
+        withdrawn[:] = False
+        ready[:] = 0
+        land[:] = 0
+        current[:] = 0
         land_total_prev = 0
         leads_prev = False
         changed = True
@@ -77,7 +83,7 @@ def _month_loop(static, events, offer, has_offer, potential, follows, momentum, 
             leads = False
             for k in range(3):
                 current[k] = 0
-            new_land = np.zeros(c, np.int64)
+            new_land[:] = 0
             for j in range(c):
                 if not potential[r, j]:
                     continue
