@@ -239,7 +239,7 @@ def global_controls(base: Scenario, defaults: dict[str, Any], controls: list[Cou
                                                        max_value=2_000_000, step=1000, key="threshold_land_custom"))
     mission = st.session_state.get("air_mission", defaults["air_mission"])
     for comp, limit, unit in (("air", 10_000, "aircraft"), ("sea", 1_000, "vessels")):
-        data = appstate.data_threshold(comp, mission, baseline)
+        data = appstate.default_threshold(comp, mission, baseline)
         _prepare(f"threshold_{comp}_set", defaults[f"threshold_{comp}_set"])
         own = _keep(f"threshold_{comp}_set", sb.toggle(
             f"Own {comp} threshold", key=f"threshold_{comp}_set",

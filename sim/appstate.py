@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim import report, rules
 from sim.baseline import BACKSTOP_LEVELS, Baseline, Sourced, load_baseline
-from sim.params import compile_params
+from sim.params import compile_params, default_threshold
 from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, country_fields, scenario_from_text
 
 COMPONENT_UNITS: dict[str, str] = {"land": "troops", "air": "aircraft", "sea": "vessels"}
@@ -247,13 +247,6 @@ def land_presets(baseline: Baseline | None = None) -> tuple[int, ...]:
     return tuple(int(v) for v in s.value) if s is not None else DEFAULT_LAND_PRESETS
 
 
-def data_threshold(component: str, air_mission: str, baseline: Baseline | None = None) -> Sourced:
-    """The air or sea threshold the data gives when a scenario sets none (with its provenance)."""
-    baseline = baseline or load_baseline()
-    name = f"air_threshold_{air_mission}" if component == "air" else "sea_threshold"
-    return baseline.force[name]
-
-
 def control_defaults(base: Scenario, controls: Sequence[CountryControl],
                      baseline: Baseline | None = None) -> dict[str, Any]:
     """What every control shows for ``base`` untouched: widget key -> value."""
@@ -275,7 +268,7 @@ def control_defaults(base: Scenario, controls: Sequence[CountryControl],
         value = getattr(th, comp)
         d[f"threshold_{comp}_set"] = value is not None
         if value is None:
-            value = data_threshold(comp, lv.air_mission, baseline).value
+            value = default_threshold(comp, lv.air_mission, baseline).value
         d[f"threshold_{comp}"] = int(value) if float(value).is_integer() else float(value)
     for c in controls:
         for r in c.ranges():

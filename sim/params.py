@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import rules
-from sim.baseline import BACKSTOP_LEVELS, Baseline, load_baseline
+from sim.baseline import BACKSTOP_LEVELS, Baseline, Sourced, load_baseline
 from sim.scenario import Scenario, country_fields
 
 
@@ -93,6 +93,19 @@ def backstop_schedule(scenario: Scenario) -> np.ndarray:
     return levels
 
 
+def default_threshold(component: str, air_mission: str, baseline: Baseline | None = None) -> Sourced:
+    """The air or sea threshold the data gives when a scenario sets none, with its provenance.
+
+    Air depends on the mission (air support on demand, or a no-fly zone); sea is the de-mining group.
+    """
+    baseline = baseline or load_baseline()
+    if component == "air":
+        return baseline.force[f"air_threshold_{air_mission}"]
+    if component == "sea":
+        return baseline.force["sea_threshold"]
+    raise ValueError(f"only air and sea have data defaults, not {component!r} (land is set by the scenario)")
+
+
 def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Params:
     """Turn a validated scenario into the arrays the engines run on."""
     baseline = baseline or load_baseline()
@@ -104,24 +117,24 @@ def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Para
     def col(name: str, dtype=float) -> np.ndarray:
         return np.array([f[name].value for f in fields], dtype=dtype)
 
-    share = np.array([f["land_share"].value for f in fields], dtype=float)
-    land_lo, land_hi = np.round(share[:, 0] * active), np.round(share[:, 1] * active)  # whole troops
-    for i, c in enumerate(baseline.countries):
-        ov = scenario.countries.get(c.iso3)
-        if ov is not None and ov.land_troops is not None:
-            land_lo[i], land_hi[i] = np.round(ov.land_troops)
+    # The land range: the scenario's land_troops where given, else the share of active personnel.
+    land = np.array([f["land_troops"].value if "land_troops" in f else
+                     [f["land_share"].value[0] * a, f["land_share"].value[1] * a] for f, a in zip(fields, active,
+                                                                                              strict=True)],
+                    dtype=float)
+    land_lo, land_hi = np.round(land[:, 0]), np.round(land[:, 1])  # whole troops
     air = np.array([f["air"].value for f in fields], dtype=float)
     sea = np.array([f["sea"].value for f in fields], dtype=float)
-    forced = np.array([
-        (ov.government_falls_month if (ov := scenario.countries.get(c.iso3)) is not None
-         and ov.government_falls_month is not None else -1)
-        for c in baseline.countries], dtype=np.int64)
+    forced = np.array([f["government_falls_month"].value if "government_falls_month" in f else -1 for f in fields],
+                      dtype=np.int64)
 
     force = baseline.force
     thr_air = scenario.thresholds.air
     if thr_air is None:
-        thr_air = force[f"air_threshold_{lv.air_mission}"].value
-    thr_sea = scenario.thresholds.sea if scenario.thresholds.sea is not None else force["sea_threshold"].value
+        thr_air = default_threshold("air", lv.air_mission, baseline).value
+    thr_sea = scenario.thresholds.sea
+    if thr_sea is None:
+        thr_sea = default_threshold("sea", lv.air_mission, baseline).value
     ceasefire_month = lv.ceasefire_month if lv.ceasefire else int(rules.NEVER)
     return Params(
         iso3=baseline.iso3,

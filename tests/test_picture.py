@@ -39,6 +39,13 @@ def test_baseline_us_germany_italy_poland_send_no_ground_troops(results):
     iso = list(res.params.iso3)
     for c in ("USA", "DEU", "ITA", "POL"):
         assert np.all(res.arrays.window_sum[:, iso.index(c), 0] == 0), c
+    # Poland's and Italy's zeros come from their conditions, not from empty data: meet the conditions
+    # (and the backstop the conditional countries need) and they send troops.
+    met = scenario("baseline.toml").with_changes({"levers.eastern_border_secure": True, "levers.un_framework": True,
+                                                 "levers.us_backstop": "air_cover"})
+    pc = run_scenario(met, replications=300).tables["per_country"].set_index("iso3")
+    assert pc.loc["POL", "expected_land"] > 0 and pc.loc["ITA", "expected_land"] > 0
+    assert pc.loc["USA", "expected_land"] == 0 and pc.loc["DEU", "expected_land"] == 0
 
 
 def test_baseline_conditional_europeans_hold_back_for_the_backstop(results):

@@ -59,19 +59,22 @@ def max_offer(p: Params) -> np.ndarray:
     Land is the pledge's top after the capacity cap, zero under border priority; air is the pledge's top
     (no capacity data); sea is the pledge's top after the capacity cap.
     """
-    land = np.minimum(p.land_hi, p.land_cap) * rules.land_allowed(p.border_priority, p.border_secure)
-    return np.stack([land, p.air_hi, np.minimum(p.sea_hi, p.sea_cap)], axis=-1).astype(float)
+    land = rules.cap_to_capacity(p.land_hi, p.land_cap)[0] * rules.land_allowed(p.border_priority, p.border_secure)
+    return np.stack([land, p.air_hi, rules.cap_to_capacity(p.sea_hi, p.sea_cap)[0]], axis=-1).astype(float)
 
 
 def could_deploy(p: Params) -> np.ndarray:
     """Whether each country's own conditions can hold in some month (``[countries]`` booleans).
 
-    It must have a chance to take part, its UN condition must be met, the US backstop must reach its
-    requirement in some month, and a ceasefire must come within the horizon.
+    Evaluated with the model's own rule (:func:`sim.rules.static_conditions`) over every month, for a
+    country that takes part whenever its willingness can say yes and whose government never falls (so
+    the answer errs on the side of "could": pruning never drops a real player).
     """
-    ceasefire = p.ceasefire_month < p.horizon
-    return ((p.p_participate > 0) & (~p.requires_un | bool(p.un_framework))
-            & (p.backstop_by_month.max() >= p.required_backstop) & ceasefire)
+    months = np.arange(p.horizon)[:, None]
+    static = rules.static_conditions(months, p.ceasefire_month, p.backstop_by_month[:, None],
+                                     p.required_backstop, p.un_framework, p.requires_un, p.p_participate > 0,
+                                     np.full(p.n_countries, rules.NEVER))
+    return (static == 0).any(axis=0)
 
 
 def players(p: Params, component: str = "land") -> np.ndarray:
