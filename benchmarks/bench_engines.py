@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_engines.py            # all measurements
     .venv/bin/python benchmarks/bench_engines.py --quick    # smaller N, for a smoke check
+    .venv/bin/python benchmarks/bench_engines.py --blocks   # ensemble runs/s by computing block size
 
 Prints, on one core and in one process per measurement:
 - Mesa engine: median time per baseline run (36 months) and runs per second;
@@ -77,6 +78,20 @@ def ensemble_2000(repeats: int = 15) -> float:
     return statistics.median(times)
 
 
+def block_sizes(n: int = 204_800, repeats: int = 5) -> dict[int, list[float]]:
+    """Ensemble runs/s for several block sizes, interleaved so that machine noise hits all alike."""
+    s, p = setup()
+    run_ensemble(p, s.seed, 2048)
+    rates: dict[int, list[float]] = {b: [] for b in (1024, 2048, 4096, 8192)}
+    for _ in range(repeats):
+        for b in rates:
+            t0 = time.perf_counter()
+            for _ in iter_blocks(p, s.seed, 0, n, block=b):
+                pass
+            rates[b].append(n / (time.perf_counter() - t0))
+    return rates
+
+
 def million_with_tables(n: int) -> dict:
     """Run in a fresh process: n runs folded into tables; report time and peak RSS."""
     s, p = setup()
@@ -94,10 +109,15 @@ def million_with_tables(n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--blocks", action="store_true", help="compare computing block sizes only")
     ap.add_argument("--million-child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.million_child:
         print(json.dumps(million_with_tables(args.million_child)))
+        return
+    if args.blocks:
+        for b, r in block_sizes().items():
+            print(f"block {b:>5,}: median {statistics.median(r):,.0f} runs/s (min {min(r):,.0f}, max {max(r):,.0f})")
         return
     big = 100_000 if args.quick else 1_000_000
     print(f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; one process, one core")

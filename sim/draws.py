@@ -98,7 +98,9 @@ def draw(seed: int, n_countries: int, horizon: int, start: int, stop: int) -> Dr
     out = np.empty((stop - start, w))
     for b in range(first, last + 1):
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(b,))))
-        block = rng.random((DRAW_BLOCK, w))
         lo, hi = max(start, b * DRAW_BLOCK), min(stop, (b + 1) * DRAW_BLOCK)
-        out[lo - start:hi - start] = block[lo - b * DRAW_BLOCK:hi - b * DRAW_BLOCK]
+        if hi - lo == DRAW_BLOCK:  # the whole block: drawn in place (same numbers, no copy)
+            rng.random(out=out[lo - start:hi - start])
+        else:
+            out[lo - start:hi - start] = rng.random((DRAW_BLOCK, w))[lo - b * DRAW_BLOCK:hi - b * DRAW_BLOCK]
     return Draws(out, n_countries, horizon)

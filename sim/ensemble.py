@@ -6,14 +6,16 @@ proves it). Runs are processed in blocks, so memory stays bounded whatever the n
 
 Two stages per block:
 
-1. numpy, over whole ``[runs, countries]`` arrays: each run's fixed quantities (``rules.run_constants``),
-   the static conditions of every month (``rules.static_conditions``) and the months in which something
-   can change (``rules.month_events``);
-2. the monthly loop, compiled with numba: for each run and month, the rule functions of
-   :mod:`sim.rules` themselves (``decide``, ``held_back``, ``state_changed``, ``incident_occurs``,
+1. numpy, over whole ``[runs, countries]`` arrays: each run's fixed quantities (``rules.run_constants``)
+   and, once per scenario, the months in which something can change in every run
+   (``rules.schedule_events``);
+2. the monthly loop, compiled with numba: for each run, the months in which something can change
+   (``rules.month_events``), then for each month and country the rule functions of :mod:`sim.rules`
+   themselves (``static_conditions``, ``decide``, ``held_back``, ``state_changed``, ``incident_occurs``,
    ``incident_target``, ``withdraws_after_incident``), compiled from the same source the Mesa agents run.
-   Months in which nothing can change are fast-forwarded, as in the Mesa model. The loop is plain
-   bookkeeping around those calls; compiled code is cached on disk after the first use.
+   Months in which nothing can change are fast-forwarded, as in the Mesa model: the last computed month
+   is carried over them in one step. The loop is plain bookkeeping around those calls; compiled code is
+   cached on disk after the first use.
 
 Countries that pledged nothing in any run of a block are left out (their contribution is zero).
 """
@@ -30,11 +32,14 @@ from sim.arrays import RunArrays
 from sim.draws import DRAW_BLOCK, Draws, draw
 from sim.params import Params
 
-DEFAULT_BLOCK = 4 * DRAW_BLOCK
-"""Runs per computing block: large enough to amortise per-call costs, small enough for cache."""
+DEFAULT_BLOCK = DRAW_BLOCK
+"""Runs per computing block: one draw block, drawn in place; its ``[runs, countries]`` arrays stay in the
+CPU cache (of 1,024 to 8,192 runs per block, 1,024 ran fastest: ``benchmarks/bench_engines.py --blocks``)."""
 
 # The rule functions, compiled from the same source the Mesa agents call.
 _jit = numba.njit(cache=True)
+_static_conditions = _jit(rules.static_conditions)
+_month_events = _jit(rules.month_events)
 _decide = _jit(rules.decide)
 _held_back = _jit(rules.held_back)
 _state_changed = _jit(rules.state_changed)
@@ -45,83 +50,95 @@ _INCIDENT = rules.INCIDENT
 
 
 @numba.njit(cache=True)
-def _month_loop(static, events, offer, has_offer, potential, follows, momentum, delay, is_lead, casualty,
-                u_incident, u_target, u_casualty, incident_rate, russia_rejects, assess_start, fast_forward,
+def _carry(r, a, b, assess_start, cols, deployed, offer, current, months_deployed, window_sum, totals,
+           monthly, collect):  # pragma: no cover
+    """Book months ``a..b-1`` of run ``r`` as copies of month ``a`` (computed; nothing changes after it)."""
+    span = b - a
+    assessed = max(0, b - max(a, assess_start))
+    for k in range(3):
+        totals[k, r, a:b] = current[k]
+    for j in range(cols.shape[0]):
+        if deployed[j]:
+            col = cols[j]
+            months_deployed[r, col] += span
+            for k in range(3):
+                window_sum[r, col, k] += offer[k][r, col] * assessed
+                if collect:
+                    monthly[r, a:b, col, k] = offer[k][r, col]
+
+
+@numba.njit(cache=True)
+def _month_loop(schedule, backstop_by_month, ceasefire_month, un_framework, required_backstop, requires_un,
+                follows, momentum, delay, is_lead, casualty, takes_part, fall_month, offer, has_offer, potential,
+                u_incident, u_target, u_casualty, incident_rate, russia_rejects, assess_start, fast_forward, cols,
                 reasons, withdrawn_month, months_deployed, window_sum, totals, monthly, collect):  # pragma: no cover
-    n, T, c = static.shape
+    n = potential.shape[0]
+    T = schedule.shape[0]
+    c = cols.shape[0]
     deployed = np.zeros(c, np.bool_)  # one run's state, reset for each run (no allocation per run)
     withdrawn = np.zeros(c, np.bool_)
     ready = np.zeros(c, np.int64)
-    land = np.zeros(c, np.int64)
-    new_land = np.zeros(c, np.int64)
-    current = np.zeros(3, np.int64)
+    land = np.zeros(c, np.float64)
+    new_land = np.zeros(c, np.float64)
+    current = np.zeros(3, np.float64)
     for r in range(n):
         deployed[:] = False
         withdrawn[:] = False
         ready[:] = 0
-        land[:] = 0
-        current[:] = 0
-        land_total_prev = 0
+        land[:] = 0.0
+        current[:] = 0.0
+        land_total_prev = 0.0
         leads_prev = False
         changed = True
+        events = _month_events(schedule, fall_month[r], potential[r], u_incident[r], incident_rate, russia_rejects)
+        last = -1  # the last computed month
         for t in range(T):
-            if fast_forward and not (events[r, t] or changed):
-                # nothing can change this month: the last month repeats exactly
-                for j in range(c):
-                    if deployed[j]:
-                        months_deployed[r, j] += 1
-                        if t >= assess_start:
-                            for k in range(3):
-                                window_sum[k, r, j] += offer[k, r, j]
-                        if collect:
-                            for k in range(3):
-                                monthly[r, t, j, k] = offer[k, r, j]
-                for k in range(3):
-                    totals[k, r, t] = current[k]
-                continue
+            if fast_forward and not (events[t] or changed):
+                continue  # nothing can change this month: it repeats the last computed month exactly
+            if last >= 0:
+                _carry(r, last, t, assess_start, cols, deployed, offer, current, months_deployed, window_sum,
+                       totals, monthly, collect)
+            last = t
             changed = False
             leads = False
-            for k in range(3):
-                current[k] = 0
-            new_land[:] = 0
+            current[:] = 0.0
+            new_land[:] = 0.0
             for j in range(c):
-                if not potential[r, j]:
+                col = cols[j]
+                if not potential[r, col]:
                     continue
-                bits_static = static[r, t, j]
+                bits_static = _static_conditions(t, ceasefire_month, backstop_by_month[t], required_backstop[col],
+                                                 un_framework, requires_un[col], takes_part[r, col],
+                                                 fall_month[r, col])
                 dep0, wd0 = deployed[j], withdrawn[j]
-                dep, rdy, wd, bits = _decide(bits_static == 0, has_offer[r, j], wd0, follows[j], leads_prev,
-                                             land_total_prev - land[j], momentum[j], ready[j], delay[j], dep0)
-                reasons[r, j] = _held_back(reasons[r, j], bits_static, bits, True, t >= assess_start,
-                                           dep0 and not dep)
+                dep, rdy, wd, bits = _decide(bits_static == 0, has_offer[r, col], wd0, follows[col], leads_prev,
+                                             land_total_prev - land[j], momentum[col], ready[j], delay[col], dep0)
+                reasons[r, col] = _held_back(reasons[r, col], bits_static, bits, True, t >= assess_start,
+                                             dep0 and not dep)
                 if wd and not wd0:
-                    withdrawn_month[r, j] = t
+                    withdrawn_month[r, col] = t
                 if _state_changed(dep, dep0, wd, wd0, bits):
                     changed = True
                 deployed[j], withdrawn[j], ready[j] = dep, wd, rdy
                 if dep:
-                    new_land[j] = offer[0, r, j]
-                    months_deployed[r, j] += 1
+                    new_land[j] = offer[0][r, col]
                     for k in range(3):
-                        current[k] += offer[k, r, j]
-                        if t >= assess_start:
-                            window_sum[k, r, j] += offer[k, r, j]
-                        if collect:
-                            monthly[r, t, j, k] = offer[k, r, j]
-                    if is_lead[j]:
+                        current[k] += offer[k][r, col]
+                    if is_lead[col]:
                         leads = True
             land[:] = new_land
-            for k in range(3):
-                totals[k, r, t] = current[k]
             # Russia: a strike on the troops on the ground; the country hit may withdraw.
             if _incident_occurs(u_incident[r, t], incident_rate, russia_rejects, current[0]):
                 target = _incident_target(land, u_target[r, t])
-                if _withdraws(u_casualty[r, t], casualty[target]):
+                if _withdraws(u_casualty[r, t], casualty[cols[target]]):
                     withdrawn[target] = True
-                    withdrawn_month[r, target] = t
-                    reasons[r, target] |= _INCIDENT
+                    withdrawn_month[r, cols[target]] = t
+                    reasons[r, cols[target]] |= _INCIDENT
                     changed = True
             land_total_prev = current[0]
             leads_prev = leads
+        _carry(r, last, T, assess_start, cols, deployed, offer, current, months_deployed, window_sum, totals,
+               monthly, collect)
 
 
 def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool = False,
@@ -138,43 +155,22 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
     withdrawn_month = np.full((n, C), -1, dtype=np.int64)
     months_deployed = np.zeros((n, C), dtype=np.int64)
     window_sum = np.zeros((n, C, 3))
-    totals = np.zeros((3, n, T), dtype=np.int64)
-    monthly = np.zeros((n, T, C, 3)) if collect_countries else None
+    totals = np.zeros((3, n, T))
+    monthly = np.zeros((n, T, C, 3)) if collect_countries else np.zeros((1, 1, 1, 3))
 
     cols = np.flatnonzero(k.potential.any(axis=0))  # countries that could act in this block
     if cols.size:
-        c = cols.size
-        # [n, T, c]: each run's months side by side in memory, the order the loop reads them in
-        static = rules.static_conditions(np.arange(T)[None, :, None], p.ceasefire_month,
-                                         p.backstop_by_month[None, :, None], p.required_backstop[cols],
-                                         p.un_framework, p.requires_un[cols], k.takes_part[:, None, cols],
-                                         k.fall_month[:, None, cols])
-        events = rules.month_events(static.transpose(1, 0, 2), d.incident, p.incident_rate, p.russia_rejects,
-                                    p.assess_start).T.copy()  # [n, T]
-        offer = np.ascontiguousarray(np.stack([k.land_offer[:, cols], k.air[:, cols], k.sea[:, cols]]),
-                                     dtype=np.int64)  # [3, n, c]: whole numbers
-        reasons_c = np.ascontiguousarray(reasons[:, cols])
-        wmonth = np.full((n, c), -1, dtype=np.int64)
-        mdeployed = np.zeros((n, c), dtype=np.int64)
-        wsum = np.zeros((3, n, c), dtype=np.int64)
-        monthly_c = np.zeros((n, T, c, 3), dtype=np.int64) if collect_countries else np.zeros((1, 1, 1, 3), np.int64)
-        _month_loop(static, events, offer,
-                    np.ascontiguousarray(k.has_offer[:, cols]), np.ascontiguousarray(k.potential[:, cols]),
-                    p.follows_leads[cols], p.momentum_threshold[cols], p.mandate_delay[cols], p.is_lead[cols],
-                    p.casualty_withdraw[cols], np.ascontiguousarray(d.incident), np.ascontiguousarray(d.target),
-                    np.ascontiguousarray(d.casualty), float(p.incident_rate), bool(p.russia_rejects),
-                    int(p.assess_start), bool(fast_forward), reasons_c, wmonth, mdeployed, wsum, totals,
-                    monthly_c, bool(collect_countries))
-        reasons[:, cols] = reasons_c
-        withdrawn_month[:, cols] = wmonth
-        months_deployed[:, cols] = mdeployed
-        window_sum[:, cols] = np.moveaxis(wsum, 0, -1)
-        if monthly is not None:
-            monthly[:, :, cols] = monthly_c
+        _month_loop(rules.schedule_events(T, p.ceasefire_month, p.backstop_by_month, p.assess_start),
+                    p.backstop_by_month, int(p.ceasefire_month), bool(p.un_framework), p.required_backstop,
+                    p.requires_un, p.follows_leads, p.momentum_threshold, p.mandate_delay, p.is_lead,
+                    p.casualty_withdraw, k.takes_part, k.fall_month, (k.land_offer, k.air, k.sea), k.has_offer,
+                    k.potential, d.incident, d.target, d.casualty, float(p.incident_rate), bool(p.russia_rejects),
+                    int(p.assess_start), bool(fast_forward), cols, reasons, withdrawn_month, months_deployed,
+                    window_sum, totals, monthly, bool(collect_countries))
 
     return RunArrays(
         run=np.asarray(runs, dtype=np.int64),
-        land=totals[0].astype(float), air=totals[1].astype(float), sea=totals[2].astype(float),
+        land=totals[0], air=totals[1], sea=totals[2],
         pledge=np.stack([k.land, k.air, k.sea], axis=-1).astype(float),
         over_capacity=np.asarray(k.over_capacity, dtype=bool),
         takes_part=np.asarray(k.takes_part, dtype=bool),
@@ -182,7 +178,7 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
         months_deployed=months_deployed,
         reasons=reasons,
         withdrawn_month=withdrawn_month,
-        country_monthly=monthly,
+        country_monthly=monthly if collect_countries else None,
     )
 
 

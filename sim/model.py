@@ -61,8 +61,9 @@ class ReassuranceModel(mesa.Model):
         static = rules.static_conditions(np.arange(T)[:, None], p.ceasefire_month, p.backstop_by_month[:, None],
                                          p.required_backstop, p.un_framework, p.requires_un, k.takes_part,
                                          k.fall_month)
-        self.events = rules.month_events(static, draws.incident[0], p.incident_rate, p.russia_rejects,
-                                         p.assess_start).tolist()
+        schedule = rules.schedule_events(T, p.ceasefire_month, p.backstop_by_month, p.assess_start)
+        self.events = rules.month_events(schedule, k.fall_month, k.potential, draws.incident[0], p.incident_rate,
+                                         p.russia_rejects).tolist()
         static_lists = static.T.tolist()
         self.us = USBackstop(self)
         self.countries = [CountryAgent(self, i, k, static_lists[i]) for i in range(C)]

@@ -211,22 +211,37 @@ def state_changed(deployed, deployed_prev, withdrawn, withdrawn_prev, bits):
     return (deployed != deployed_prev) | (withdrawn != withdrawn_prev) | ((bits & MANDATE) != 0)
 
 
-def month_events(static_bits, u_incident, incident_rate, russia_rejects, assess_start):
-    """Months in which something can change regardless of last month: ``[months, ...]`` booleans.
+def schedule_events(horizon, ceasefire_month, backstop_by_month, assess_start):
+    """Months in which something can change in every run of a scenario: ``[horizon]`` booleans.
 
-    ``static_bits`` is ``[months, ..., countries]`` (:func:`static_conditions` over all months),
-    ``u_incident`` is ``[..., months]``. An event month is the first month, a month whose static
-    conditions differ from the month before for any country (ceasefire, a change of US backstop, a fall
-    of government), a month in which Russia may strike, and the first assessed month.
+    The first month, the ceasefire month, every month in which the US backstop level changes, and the
+    first assessed month (from which held-back reasons are recorded).
     """
-    T = static_bits.shape[0]
-    changes = np.empty(static_bits.shape[:-1], dtype=bool)
-    changes[0] = True
-    changes[1:] = (static_bits[1:] != static_bits[:-1]).any(axis=-1)
-    strike = np.moveaxis(russia_rejects & (u_incident < incident_rate), -1, 0)
-    changes |= strike
-    changes[min(assess_start, T - 1)] = True
-    return changes
+    events = np.zeros(horizon, dtype=np.bool_)
+    events[0] = True
+    events[min(assess_start, horizon - 1)] = True
+    if ceasefire_month < horizon:
+        events[ceasefire_month] = True
+    for t in range(1, horizon):
+        if backstop_by_month[t] != backstop_by_month[t - 1]:
+            events[t] = True
+    return events
+
+
+def month_events(schedule, fall_month, potential, u_incident, incident_rate, russia_rejects):
+    """One run's months in which something can change regardless of last month: ``[months]`` booleans.
+
+    ``schedule`` is :func:`schedule_events`; to it come the month each country that pledged anything is
+    out after a fall of government (``fall_month``, ``[countries]``), and the months in which Russia may
+    strike (``u_incident``, ``[months]``). These are all the months in which a static condition
+    (:func:`static_conditions`) can change: the ceasefire, the backstop and falls of government are its
+    only inputs that vary by month. (A listed month need not change anything: computing it anyway is exact.)
+    """
+    events = schedule | (russia_rejects & (u_incident < incident_rate))
+    for j in range(fall_month.shape[0]):
+        if potential[j] and fall_month[j] < events.shape[0]:
+            events[fall_month[j]] = True
+    return events
 
 
 def held_back(reasons, static_bits, dynamic_bits, potential, assessed, left):

@@ -144,6 +144,30 @@ def test_mesa_equals_ensemble_on_generated_scenarios(s):
     assert_same_runs(simulate(p, d, np.arange(40)), simulate(p, d, np.arange(40), fast_forward=False))
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_event_months_cover_every_change_of_static_conditions(s):
+    """Fast-forward is exact only if every month in which a static condition changes is computed."""
+    from sim import rules
+
+    p = compile_params(s)
+    d = draw(s.seed, p.n_countries, p.horizon, 0, 64)
+    k = rules.run_constants(**p.constant_inputs(slice(None)), **d.constant_inputs(slice(None), slice(None)))
+    months = np.arange(p.horizon)[:, None, None]
+    static = rules.static_conditions(months, p.ceasefire_month, p.backstop_by_month[:, None, None],
+                                     p.required_backstop, p.un_framework, p.requires_un, k.takes_part,
+                                     k.fall_month)  # [T, runs, countries]
+    changes = ((static[1:] != static[:-1]) & k.potential).any(axis=-1)  # [T-1, runs]
+    schedule = rules.schedule_events(p.horizon, p.ceasefire_month, p.backstop_by_month, p.assess_start)
+    for r in range(d.n):
+        events = rules.month_events(schedule, k.fall_month[r], k.potential[r], d.incident[r], p.incident_rate,
+                                    p.russia_rejects)
+        assert events[0] and events[p.assess_start]
+        assert not np.any(changes[:, r] & ~events[1:]), r
+        strikes = bool(p.russia_rejects) & (d.incident[r] < p.incident_rate)
+        assert np.all(events[strikes])
+
+
 def test_engines_agree_statistically_with_their_own_randomness():
     """Each engine with its own seed: the probability of meeting the threshold agrees (two-proportion z)."""
     s = scenario("us_air_cover.toml")
