@@ -171,7 +171,7 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
     return RunArrays(
         run=np.asarray(runs, dtype=np.int64),
         land=totals[0], air=totals[1], sea=totals[2],
-        pledge=np.stack([k.land, k.air, k.sea], axis=-1).astype(float),
+        pledge=np.stack([k.land, k.air, k.sea], axis=-1).astype(float, copy=False),
         over_capacity=np.asarray(k.over_capacity, dtype=bool),
         takes_part=np.asarray(k.takes_part, dtype=bool),
         window_sum=window_sum,
