@@ -54,10 +54,11 @@ CONNECT_TIMEOUT = 5.0
 """Seconds to wait for the scheduler before giving up (an unreachable one fails the batch fast)."""
 
 DEFAULT_CHUNK_DASK = 4 * DEFAULT_CHUNK
-"""Runs per chunk on a cluster with the ensemble engine (16,384): about a third of a second of work on one
-core, so Dask's own cost per task (about a millisecond on the scheduler, a round trip to the client) stays
-well under 1% of it, while a result (about 55 MB of arrays, released once folded) stays small against a
-worker's memory and a 10-million-run sweep still has over 600 chunks to spread over the workers."""
+"""Runs per chunk on a cluster with the ensemble engine (16,384): 40 to 100 ms of engine work on one core
+for the shipped scenarios, so Dask's own cost per task (about a millisecond on the scheduler, a round trip
+to the client) stays at 1 to 3% of it (docs/cluster.md), while a result (about 55 MB of arrays, released
+once folded) stays small against a worker's memory and a 10-million-run sweep still has over 600 chunks
+to spread over the workers."""
 
 INSTALL_HINT = "pip install '.[cluster]' (from a checkout of reassurance) or pip install 'dask[distributed]'"
 

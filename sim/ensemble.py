@@ -7,15 +7,14 @@ proves it). Runs are processed in blocks, so memory stays bounded whatever the n
 Two stages per block:
 
 1. numpy, over whole ``[runs, countries]`` arrays: each run's fixed quantities (``rules.run_constants``)
-   and, once per scenario, the months in which something can change in every run
-   (``rules.schedule_events``);
+   and the months in which something can change in every run (``rules.schedule_events``);
 2. the monthly loop, compiled with numba: for each run, the months in which something can change
-   (``rules.month_events``), then for each month and country the rule functions of :mod:`sim.rules`
+   (``rules.month_events``), then for each computed month and country the rule functions of :mod:`sim.rules`
    themselves (``static_conditions``, ``decide``, ``held_back``, ``state_changed``, ``incident_occurs``,
    ``incident_target``, ``withdraws_after_incident``), compiled from the same source the Mesa agents run.
    Months in which nothing can change are fast-forwarded, as in the Mesa model: the last computed month
-   is carried over them in one step. The loop is plain bookkeeping around those calls; compiled code is
-   cached on disk after the first use.
+   is carried over them in one step (when the next month is computed, or at the end of the run). The
+   loop is plain bookkeeping around those calls; compiled code is cached on disk after the first use.
 
 Countries that pledged nothing in any run of a block are left out (their contribution is zero).
 """
@@ -75,7 +74,7 @@ def _month_loop(schedule, backstop_by_month, ceasefire_month, un_framework, requ
     n = potential.shape[0]
     T = schedule.shape[0]
     c = cols.shape[0]
-    deployed = np.zeros(c, np.bool_)  # one run's state, reset for each run (no allocation per run)
+    deployed = np.zeros(c, np.bool_)  # one run's state, reset for each run
     withdrawn = np.zeros(c, np.bool_)
     ready = np.zeros(c, np.int64)
     land = np.zeros(c, np.float64)
