@@ -80,8 +80,11 @@ class Draws:
     def constant_inputs(self, rows, cols) -> dict:
         """The uniforms of :func:`sim.rules.run_constants` for runs ``rows`` and countries ``cols``."""
         return {"u_participate": self.participate[rows, cols], "u_land": self.land[rows, cols],
-                "u_air": self.air[rows, cols], "u_sea": self.sea[rows, cols], "u_fall": self.fall[rows, cols],
-                "u_fall_forced": self.fall_forced[rows, cols]}
+                "u_air": self.air[rows, cols], "u_sea": self.sea[rows, cols]}
+
+    def fall_inputs(self, rows, cols) -> dict:
+        """The uniforms of :func:`sim.rules.government_fall_month` for runs ``rows`` and countries ``cols``."""
+        return {"u": self.fall[rows, cols], "u_forced": self.fall_forced[rows, cols]}
 
 
 def width(n_countries: int, horizon: int) -> int:

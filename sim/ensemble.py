@@ -4,23 +4,27 @@ It calls the same :mod:`sim.rules` functions as the Mesa agents, in the same ord
 the same draws (:mod:`sim.draws`), so run ``i`` here equals the Mesa model's run ``i`` exactly (a test
 proves it). Runs are processed in blocks, so memory stays bounded whatever the number of runs.
 
-Two stages per block:
+Per block:
 
-1. numpy, over whole ``[runs, countries]`` arrays: each run's fixed quantities (``rules.run_constants``)
-   and the months in which something can change in every run (``rules.schedule_events``);
-2. the monthly loop, compiled with numba: for each run, the months in which something can change
-   (``rules.month_events``), then for each computed month and country the rule functions of :mod:`sim.rules`
-   themselves (``static_conditions``, ``decide``, ``held_back``, ``state_changed``, ``incident_occurs``,
-   ``incident_target``, ``withdraws_after_incident``), compiled from the same source the Mesa agents run.
-   Months in which nothing can change are fast-forwarded, as in the Mesa model: the last computed month
-   is carried over them in one step (when the next month is computed, or at the end of the run). The
-   loop is plain bookkeeping around those calls; compiled code is cached on disk after the first use.
+1. numpy, over the whole ``[runs, countries]`` block: each country's month of a fall of government
+   (``rules.government_fall_month``: the one rule with a logarithm, computed with numpy in both engines
+   so that both get the same last bit; only for countries that ``rules.can_fall``), and the months in
+   which something can change in every run (``rules.schedule_events``);
+2. a loop compiled with numba, run by run: each country's fixed quantities (``rules.run_constants``), the
+   months in which something can change (``rules.month_events``), then for each computed month and
+   country the rule functions of :mod:`sim.rules` themselves (``static_conditions``, ``decide``,
+   ``held_back``, ``state_changed``, ``incident_occurs``, ``incident_target``,
+   ``withdraws_after_incident``), compiled from the same source the Mesa agents run. Months in which
+   nothing can change are fast-forwarded, as in the Mesa model: the last computed month is carried over
+   them in one step (when the next month is computed, or at the end of the run). The loop is plain
+   bookkeeping around those calls; compiled code is cached on disk after the first use.
 
-Countries that pledged nothing in any run of a block are left out (their contribution is zero).
+Countries that pledged nothing in a run are left out of its monthly loop (their contribution is zero).
 """
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator
 
 import numba
@@ -37,6 +41,19 @@ CPU cache (of 1,024 to 8,192 runs per block, 1,024 ran fastest: ``benchmarks/ben
 
 # The rule functions, compiled from the same source the Mesa agents call.
 _jit = numba.njit(cache=True)
+
+
+def _compiled(rule, *calls: str):
+    """``rule`` compiled from its own code, with the :mod:`sim.rules` functions it ``calls`` compiled too.
+
+    (Compiled code can call only compiled functions; the code and the rules it calls are unchanged.)
+    """
+    scope = dict(rule.__globals__)
+    scope.update({name: _jit(getattr(rules, name)) for name in calls})
+    return _jit(types.FunctionType(rule.__code__, scope, rule.__name__, rule.__defaults__, rule.__closure__))
+
+
+_run_constants = _compiled(rules.run_constants, "participates", "draw_whole", "cap_to_capacity", "land_allowed")
 _static_conditions = _jit(rules.static_conditions)
 _month_events = _jit(rules.month_events)
 _decide = _jit(rules.decide)
@@ -49,68 +66,90 @@ _INCIDENT = rules.INCIDENT
 
 
 @numba.njit(cache=True)
-def _carry(r, a, b, assess_start, cols, deployed, offer, current, months_deployed, window_sum, totals,
+def _carry(r, a, b, assess_start, cols, c, deployed, offer, current, months_deployed, window_sum, totals,
            monthly, collect):  # pragma: no cover
     """Book months ``a..b-1`` of run ``r`` as copies of month ``a`` (computed; nothing changes after it)."""
     span = b - a
     assessed = max(0, b - max(a, assess_start))
     for k in range(3):
         totals[k, r, a:b] = current[k]
-    for j in range(cols.shape[0]):
+    for j in range(c):
         if deployed[j]:
             col = cols[j]
             months_deployed[r, col] += span
             for k in range(3):
-                window_sum[r, col, k] += offer[k][r, col] * assessed
+                window_sum[r, col, k] += offer[k, j] * assessed
                 if collect:
-                    monthly[r, a:b, col, k] = offer[k][r, col]
+                    monthly[r, a:b, col, k] = offer[k, j]
 
 
 @numba.njit(cache=True)
-def _month_loop(schedule, backstop_by_month, ceasefire_month, un_framework, required_backstop, requires_un,
-                follows, momentum, delay, is_lead, casualty, takes_part, fall_month, offer, has_offer, potential,
-                u_incident, u_target, u_casualty, incident_rate, russia_rejects, assess_start, fast_forward, cols,
-                reasons, withdrawn_month, months_deployed, window_sum, totals, monthly, collect):  # pragma: no cover
-    n = potential.shape[0]
+def _block(p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap, border_priority,
+           border_secure, fall_month, u_participate, u_land, u_air, u_sea,
+           schedule, backstop_by_month, ceasefire_month, un_framework, required_backstop, requires_un,
+           follows, momentum, delay, is_lead, casualty, u_incident, u_target, u_casualty, incident_rate,
+           russia_rejects, assess_start, fast_forward,
+           takes_part, pledge, over_capacity, reasons, withdrawn_month, months_deployed, window_sum, totals,
+           monthly, collect):  # pragma: no cover
+    n, C = fall_month.shape
     T = schedule.shape[0]
-    c = cols.shape[0]
-    deployed = np.zeros(c, np.bool_)  # one run's state, reset for each run
-    withdrawn = np.zeros(c, np.bool_)
-    ready = np.zeros(c, np.int64)
-    land = np.zeros(c, np.float64)
-    new_land = np.zeros(c, np.float64)
+    # One run's state, reset for each run. The first c entries are the countries that pledged anything.
+    cols = np.zeros(C, np.int64)
+    offer = np.zeros((3, C), np.float64)
+    has_offer = np.zeros(C, np.bool_)
+    potential = np.zeros(C, np.bool_)
+    deployed = np.zeros(C, np.bool_)
+    withdrawn = np.zeros(C, np.bool_)
+    ready = np.zeros(C, np.int64)
+    land = np.zeros(C, np.float64)
+    new_land = np.zeros(C, np.float64)
     current = np.zeros(3, np.float64)
     for r in range(n):
-        deployed[:] = False
-        withdrawn[:] = False
-        ready[:] = 0
-        land[:] = 0.0
+        c = 0
+        for j in range(C):
+            k = _run_constants(p_participate[j], land_lo[j], land_hi[j], land_cap[j], air_lo[j], air_hi[j],
+                               sea_lo[j], sea_hi[j], sea_cap[j], border_priority[j], border_secure,
+                               fall_month[r, j], u_participate[r, j], u_land[r, j], u_air[r, j], u_sea[r, j])
+            takes_part[r, j] = k.takes_part
+            pledge[r, j, 0], pledge[r, j, 1], pledge[r, j, 2] = k.land, k.air, k.sea
+            over_capacity[r, j] = k.over_capacity
+            reasons[r, j] = k.reasons
+            potential[j] = k.potential
+            if k.potential:
+                cols[c] = j
+                offer[0, c], offer[1, c], offer[2, c] = k.land_offer, k.air, k.sea
+                has_offer[c] = k.has_offer
+                c += 1
+        if c == 0:
+            continue  # nobody pledged anything: the force is empty all run (totals stay zero)
+        deployed[:c] = False
+        withdrawn[:c] = False
+        ready[:c] = 0
+        land[:c] = 0.0
         current[:] = 0.0
         land_total_prev = 0.0
         leads_prev = False
         changed = True
-        events = _month_events(schedule, fall_month[r], potential[r], u_incident[r], incident_rate, russia_rejects)
+        events = _month_events(schedule, fall_month[r], potential, u_incident[r], incident_rate, russia_rejects)
         last = -1  # the last computed month
         for t in range(T):
             if fast_forward and not (events[t] or changed):
                 continue  # nothing can change this month: it repeats the last computed month exactly
             if last >= 0:
-                _carry(r, last, t, assess_start, cols, deployed, offer, current, months_deployed, window_sum,
+                _carry(r, last, t, assess_start, cols, c, deployed, offer, current, months_deployed, window_sum,
                        totals, monthly, collect)
             last = t
             changed = False
             leads = False
             current[:] = 0.0
-            new_land[:] = 0.0
+            new_land[:c] = 0.0
             for j in range(c):
                 col = cols[j]
-                if not potential[r, col]:
-                    continue
                 bits_static = _static_conditions(t, ceasefire_month, backstop_by_month[t], required_backstop[col],
                                                  un_framework, requires_un[col], takes_part[r, col],
                                                  fall_month[r, col])
                 dep0, wd0 = deployed[j], withdrawn[j]
-                dep, rdy, wd, bits = _decide(bits_static == 0, has_offer[r, col], wd0, follows[col], leads_prev,
+                dep, rdy, wd, bits = _decide(bits_static == 0, has_offer[j], wd0, follows[col], leads_prev,
                                              land_total_prev - land[j], momentum[col], ready[j], delay[col], dep0)
                 reasons[r, col] = _held_back(reasons[r, col], bits_static, bits, True, t >= assess_start,
                                              dep0 and not dep)
@@ -120,15 +159,15 @@ def _month_loop(schedule, backstop_by_month, ceasefire_month, un_framework, requ
                     changed = True
                 deployed[j], withdrawn[j], ready[j] = dep, wd, rdy
                 if dep:
-                    new_land[j] = offer[0][r, col]
+                    new_land[j] = offer[0, j]
                     for k in range(3):
-                        current[k] += offer[k][r, col]
+                        current[k] += offer[k, j]
                     if is_lead[col]:
                         leads = True
-            land[:] = new_land
+            land[:c] = new_land[:c]
             # Russia: a strike on the troops on the ground; the country hit may withdraw.
             if _incident_occurs(u_incident[r, t], incident_rate, russia_rejects, current[0]):
-                target = _incident_target(land, u_target[r, t])
+                target = _incident_target(land[:c], u_target[r, t])
                 if _withdraws(u_casualty[r, t], casualty[cols[target]]):
                     withdrawn[target] = True
                     withdrawn_month[r, cols[target]] = t
@@ -136,7 +175,7 @@ def _month_loop(schedule, backstop_by_month, ceasefire_month, un_framework, requ
                     changed = True
             land_total_prev = current[0]
             leads_prev = leads
-        _carry(r, last, T, assess_start, cols, deployed, offer, current, months_deployed, window_sum, totals,
+        _carry(r, last, T, assess_start, cols, c, deployed, offer, current, months_deployed, window_sum, totals,
                monthly, collect)
 
 
@@ -149,30 +188,37 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
     is exactly what computing them would give. ``fast_forward=False`` computes every month (same results).
     """
     n, C, T = d.n, p.n_countries, p.horizon
-    k = rules.run_constants(**p.constant_inputs(np.arange(C)), **d.constant_inputs(slice(None), slice(None)))
-    reasons = np.array(k.reasons, dtype=np.int64)
+    every = slice(None)
+    fall_month = np.full((n, C), rules.NEVER, dtype=np.int64)
+    falls = np.flatnonzero(rules.can_fall(**p.fall_inputs(every)))  # the others are never out for this
+    if falls.size:
+        fall_month[:, falls] = rules.government_fall_month(**p.fall_inputs(falls), **d.fall_inputs(every, falls))
+    takes_part = np.zeros((n, C), dtype=bool)
+    pledge = np.zeros((n, C, 3))
+    over_capacity = np.zeros((n, C), dtype=bool)
+    reasons = np.zeros((n, C), dtype=np.int64)
     withdrawn_month = np.full((n, C), -1, dtype=np.int64)
     months_deployed = np.zeros((n, C), dtype=np.int64)
     window_sum = np.zeros((n, C, 3))
     totals = np.zeros((3, n, T))
     monthly = np.zeros((n, T, C, 3)) if collect_countries else np.zeros((1, 1, 1, 3))
-
-    cols = np.flatnonzero(k.potential.any(axis=0))  # countries that could act in this block
-    if cols.size:
-        _month_loop(rules.schedule_events(T, p.ceasefire_month, p.backstop_by_month, p.assess_start),
-                    p.backstop_by_month, int(p.ceasefire_month), bool(p.un_framework), p.required_backstop,
-                    p.requires_un, p.follows_leads, p.momentum_threshold, p.mandate_delay, p.is_lead,
-                    p.casualty_withdraw, k.takes_part, k.fall_month, (k.land_offer, k.air, k.sea), k.has_offer,
-                    k.potential, d.incident, d.target, d.casualty, float(p.incident_rate), bool(p.russia_rejects),
-                    int(p.assess_start), bool(fast_forward), cols, reasons, withdrawn_month, months_deployed,
-                    window_sum, totals, monthly, bool(collect_countries))
-
+    _block(**p.constant_inputs(every), fall_month=fall_month, **d.constant_inputs(every, every),
+           schedule=rules.schedule_events(T, p.ceasefire_month, p.backstop_by_month, p.assess_start),
+           backstop_by_month=p.backstop_by_month, ceasefire_month=int(p.ceasefire_month),
+           un_framework=bool(p.un_framework), required_backstop=p.required_backstop, requires_un=p.requires_un,
+           follows=p.follows_leads, momentum=p.momentum_threshold, delay=p.mandate_delay, is_lead=p.is_lead,
+           casualty=p.casualty_withdraw, u_incident=d.incident, u_target=d.target, u_casualty=d.casualty,
+           incident_rate=float(p.incident_rate), russia_rejects=bool(p.russia_rejects),
+           assess_start=int(p.assess_start), fast_forward=bool(fast_forward), takes_part=takes_part, pledge=pledge,
+           over_capacity=over_capacity, reasons=reasons, withdrawn_month=withdrawn_month,
+           months_deployed=months_deployed, window_sum=window_sum, totals=totals, monthly=monthly,
+           collect=bool(collect_countries))
     return RunArrays(
         run=np.asarray(runs, dtype=np.int64),
         land=totals[0], air=totals[1], sea=totals[2],
-        pledge=np.stack([k.land, k.air, k.sea], axis=-1).astype(float, copy=False),
-        over_capacity=np.asarray(k.over_capacity, dtype=bool),
-        takes_part=np.asarray(k.takes_part, dtype=bool),
+        pledge=pledge,
+        over_capacity=over_capacity,
+        takes_part=takes_part,
         window_sum=window_sum,
         months_deployed=months_deployed,
         reasons=reasons,

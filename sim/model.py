@@ -57,7 +57,9 @@ class ReassuranceModel(mesa.Model):
         self.month = 0
         self.backstop_level = int(p.backstop_by_month[0])
         # Fixed for the run, for every country at once: pledges, fall months, static conditions by month.
-        k = rules.run_constants(**p.constant_inputs(slice(None)), **draws.constant_inputs(0, slice(None)))
+        fall = rules.government_fall_month(**p.fall_inputs(slice(None)), **draws.fall_inputs(0, slice(None)))
+        k = rules.run_constants(**p.constant_inputs(slice(None)), fall_month=fall,
+                                **draws.constant_inputs(0, slice(None)))
         static = rules.static_conditions(np.arange(T)[:, None], p.ceasefire_month, p.backstop_by_month[:, None],
                                          p.required_backstop, p.un_framework, p.requires_un, k.takes_part,
                                          k.fall_month)

@@ -73,10 +73,14 @@ class Params:
             "p_participate": self.p_participate[cols], "land_lo": self.land_lo[cols],
             "land_hi": self.land_hi[cols], "land_cap": self.land_cap[cols], "air_lo": self.air_lo[cols],
             "air_hi": self.air_hi[cols], "sea_lo": self.sea_lo[cols], "sea_hi": self.sea_hi[cols],
-            "sea_cap": self.sea_cap[cols], "fall_hazard": self.fall_hazard[cols],
-            "withdraw_if_fall": self.withdraw_if_fall[cols], "forced_fall_month": self.forced_fall_month[cols],
-            "border_priority": self.border_priority[cols], "border_secure": self.border_secure,
+            "sea_cap": self.sea_cap[cols], "border_priority": self.border_priority[cols],
+            "border_secure": self.border_secure,
         }
+
+    def fall_inputs(self, cols) -> dict:
+        """The per-country parameters of :func:`sim.rules.government_fall_month` for countries ``cols``."""
+        return {"hazard": self.fall_hazard[cols], "p_withdraw": self.withdraw_if_fall[cols],
+                "forced_month": self.forced_fall_month[cols]}
 
     @property
     def thresholds(self) -> dict[str, float]:

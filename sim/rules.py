@@ -107,6 +107,15 @@ def government_fall_month(hazard, p_withdraw, u, forced_month, u_forced):
     return np.where(forced, np.minimum(m, forced_month), m).astype(np.int64)
 
 
+def can_fall(hazard, p_withdraw, forced_month):
+    """Whether :func:`government_fall_month` can give anything but :data:`NEVER` (per country).
+
+    Only then need it be computed: a country with no hazard of a withdrawal-causing fall and no forced
+    fall that can lead to withdrawal is never out for this reason.
+    """
+    return (np.minimum(hazard * p_withdraw, 1.0) > 0.0) | ((forced_month >= 0) & (p_withdraw > 0.0))
+
+
 class RunConstants(NamedTuple):
     """What a country brings to one run, fixed for the whole run (scalars, or arrays ``[runs, countries]``).
 
@@ -129,22 +138,28 @@ class RunConstants(NamedTuple):
     reasons: Any
 
 
-def run_constants(*, p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap,
-                  fall_hazard, withdraw_if_fall, forced_fall_month, border_priority, border_secure,
-                  u_participate, u_land, u_air, u_sea, u_fall, u_fall_forced) -> RunConstants:
-    """Draw a country's willingness and pledges for a run, cap them to capacity, and fix its fall month."""
+def run_constants(p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap,
+                  border_priority, border_secure, fall_month, u_participate, u_land, u_air, u_sea) -> RunConstants:
+    """Draw a country's willingness and pledges for a run and cap them to capacity.
+
+    ``fall_month`` is the country's :func:`government_fall_month` for the run, computed beforehand and
+    passed through: it is the one rule with a logarithm, and numpy's may differ in the last bit from a
+    compiled one, so both engines compute it with numpy. The rest is written with operators that mean the
+    same on scalars and arrays (the Mesa model calls it on one run's countries, the ensemble engine compiles
+    it for one country of one run): whole numbers, comparisons and products only, so it gives the same
+    bits either way.
+    """
     takes_part = participates(p_participate, u_participate)
     land_pledged, sea_pledged = draw_whole(land_lo, land_hi, u_land), draw_whole(sea_lo, sea_hi, u_sea)
     land, over_land = cap_to_capacity(land_pledged, land_cap)
     sea, over_sea = cap_to_capacity(sea_pledged, sea_cap)
     air = draw_whole(air_lo, air_hi, u_air)
     over = over_land | over_sea
-    fall = government_fall_month(fall_hazard, withdraw_if_fall, u_fall, forced_fall_month, u_fall_forced)
     border_ok = land_allowed(border_priority, border_secure)
     land_offer = land * border_ok
     potential = (land_pledged + air + sea_pledged) > 0  # pledged anything, even if capacity cut it to zero
-    reasons = (over * CAPACITY | (~border_ok & (land > 0)) * BORDER) * potential
-    return RunConstants(takes_part, land, air, sea, over, fall, land_offer, (land_offer + air + sea) > 0,
+    reasons = (over * CAPACITY | ((border_ok ^ True) & (land > 0)) * BORDER) * potential
+    return RunConstants(takes_part, land, air, sea, over, fall_month, land_offer, (land_offer + air + sea) > 0,
                         potential, reasons)
 
 

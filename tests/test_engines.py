@@ -37,6 +37,24 @@ def test_mesa_equals_ensemble_run_by_run(name):
     assert np.array_equal(mesa.country_monthly, ens.country_monthly[sel])
 
 
+@pytest.mark.parametrize("name", SHIPPED)
+def test_compiled_run_constants_give_numpys_bits(name):
+    """The ensemble compiles rules.run_constants; over many draws it must give exactly numpy's results."""
+    from sim import rules
+
+    s = scenario(name)
+    p = compile_params(s)
+    d = draw(s.seed, p.n_countries, p.horizon, 0, 100_000)
+    every = slice(None)
+    fall = rules.government_fall_month(**p.fall_inputs(every), **d.fall_inputs(every, every))
+    k = rules.run_constants(**p.constant_inputs(every), fall_month=fall, **d.constant_inputs(every, every))
+    res = simulate(p, d, np.arange(d.n))
+    assert np.array_equal(res.pledge, np.stack([k.land, k.air, k.sea], axis=-1))
+    assert np.array_equal(res.over_capacity, k.over_capacity)
+    assert np.array_equal(res.takes_part, k.takes_part)
+    assert np.all(res.reasons & k.reasons == k.reasons)  # the initial reasons are kept
+
+
 def test_draws_do_not_depend_on_how_runs_are_grouped():
     a = draw(7, 5, 12, 0, 3000)
     b = draw(7, 5, 12, 1000, 2100)
@@ -152,7 +170,9 @@ def test_event_months_cover_every_change_of_static_conditions(s):
 
     p = compile_params(s)
     d = draw(s.seed, p.n_countries, p.horizon, 0, 64)
-    k = rules.run_constants(**p.constant_inputs(slice(None)), **d.constant_inputs(slice(None), slice(None)))
+    fall = rules.government_fall_month(**p.fall_inputs(slice(None)), **d.fall_inputs(slice(None), slice(None)))
+    k = rules.run_constants(**p.constant_inputs(slice(None)), fall_month=fall,
+                            **d.constant_inputs(slice(None), slice(None)))
     months = np.arange(p.horizon)[:, None, None]
     static = rules.static_conditions(months, p.ceasefire_month, p.backstop_by_month[:, None, None],
                                      p.required_backstop, p.un_framework, p.requires_un, k.takes_part,

@@ -109,3 +109,17 @@ def test_threshold_test():
     assert rules.assessment_start(0, 6, 36) == 6
     assert rules.assessment_start(rules.NEVER, 6, 36) == 6
     assert rules.assessment_start(34, 6, 36) == 35
+
+
+def test_a_country_that_cannot_fall_is_never_out_for_a_fall():
+    """The ensemble computes fall months only where rules.can_fall: elsewhere they must be NEVER."""
+    rng = np.random.default_rng(3)
+    hazard = np.array([0.0, 0.0, 0.1, 0.0, 0.2, 1.0, 0.0])
+    p_withdraw = np.array([0.0, 1.0, 0.0, 0.5, 0.5, 1.0, 0.0])
+    forced = np.array([-1, -1, 4, 2, -1, -1, 3])
+    u, u_forced = rng.random((5000, 7)), rng.random((5000, 7))
+    months = rules.government_fall_month(hazard, p_withdraw, u, forced, u_forced)
+    possible = rules.can_fall(hazard, p_withdraw, forced)
+    assert possible.tolist() == [False, False, False, True, True, True, False]
+    assert np.all(months[:, ~possible] == rules.NEVER)
+    assert np.all((months[:, possible] < rules.NEVER).any(axis=0))
