@@ -17,15 +17,18 @@ Per block:
    ``withdraws_after_incident``), compiled from the same source the Mesa agents run. Months in which
    nothing can change are fast-forwarded, as in the Mesa model: the last computed month is carried over
    them in one step (when the next month is computed, or at the end of the run). The loop is plain
-   bookkeeping around those calls; compiled code is cached on disk after the first use.
+   bookkeeping around those calls; compiled code is cached on disk after the first use, and compiled
+   again when this file or ``sim/rules.py`` changes (:func:`_rules_key`).
 
 Countries that pledged nothing in a run are left out of its monthly loop (their contribution is zero).
 """
 
 from __future__ import annotations
 
+import hashlib
 import types
 from collections.abc import Iterator
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -83,100 +86,119 @@ def _carry(r, a, b, assess_start, cols, c, deployed, offer, current, months_depl
                     monthly[r, a:b, col, k] = offer[k, j]
 
 
-@numba.njit(cache=True)
-def _block(p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap, border_priority,
-           border_secure, fall_month, u_participate, u_land, u_air, u_sea,
-           schedule, backstop_by_month, ceasefire_month, un_framework, required_backstop, requires_un,
-           follows, momentum, delay, is_lead, casualty, u_incident, u_target, u_casualty, incident_rate,
-           russia_rejects, assess_start, fast_forward,
-           takes_part, pledge, over_capacity, reasons, withdrawn_month, months_deployed, window_sum, totals,
-           monthly, collect):  # pragma: no cover
-    n, C = fall_month.shape
-    T = schedule.shape[0]
-    # One run's state, reset for each run. The first c entries are the countries that pledged anything.
-    cols = np.zeros(C, np.int64)
-    offer = np.zeros((3, C), np.float64)
-    has_offer = np.zeros(C, np.bool_)
-    potential = np.zeros(C, np.bool_)
-    deployed = np.zeros(C, np.bool_)
-    withdrawn = np.zeros(C, np.bool_)
-    ready = np.zeros(C, np.int64)
-    land = np.zeros(C, np.float64)
-    new_land = np.zeros(C, np.float64)
-    current = np.zeros(3, np.float64)
-    for r in range(n):
-        c = 0
-        for j in range(C):
-            k = _run_constants(p_participate[j], land_lo[j], land_hi[j], land_cap[j], air_lo[j], air_hi[j],
-                               sea_lo[j], sea_hi[j], sea_cap[j], border_priority[j], border_secure,
-                               fall_month[r, j], u_participate[r, j], u_land[r, j], u_air[r, j], u_sea[r, j])
-            takes_part[r, j] = k.takes_part
-            pledge[r, j, 0], pledge[r, j, 1], pledge[r, j, 2] = k.land, k.air, k.sea
-            over_capacity[r, j] = k.over_capacity
-            reasons[r, j] = k.reasons
-            potential[j] = k.potential
-            if k.potential:
-                cols[c] = j
-                offer[0, c], offer[1, c], offer[2, c] = k.land_offer, k.air, k.sea
-                has_offer[c] = k.has_offer
-                c += 1
-        if c == 0:
-            continue  # nobody pledged anything: the force is empty all run (totals stay zero)
-        deployed[:c] = False
-        withdrawn[:c] = False
-        ready[:c] = 0
-        land[:c] = 0.0
-        current[:] = 0.0
-        land_total_prev = 0.0
-        leads_prev = False
-        changed = True
-        events = _month_events(schedule, fall_month[r], potential, u_incident[r], incident_rate, russia_rejects)
-        last = -1  # the last computed month
-        for t in range(T):
-            if fast_forward and not (events[t] or changed):
-                continue  # nothing can change this month: it repeats the last computed month exactly
-            if last >= 0:
-                _carry(r, last, t, assess_start, cols, c, deployed, offer, current, months_deployed, window_sum,
-                       totals, monthly, collect)
-            last = t
-            changed = False
-            leads = False
+def _rules_key() -> str:
+    """A digest of ``sim/rules.py``: part of the compiled loop's on-disk cache key.
+
+    numba's cache notices changes to the file a compiled function is defined in, not to the files of the
+    functions it calls (numba issue #1833). Without this key, an edited rule would keep running its old
+    compiled code in the ensemble engine while the Mesa model ran the new one.
+    """
+    return hashlib.sha256(Path(rules.__file__).read_bytes()).hexdigest()
+
+
+def _compile_block(rules_key: str):
+    """The block loop, compiled; ``rules_key`` (:func:`_rules_key`) is in its closure, hence in its cache key."""
+
+    @numba.njit(cache=True)
+    def block(p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap, border_priority,
+              border_secure, fall_month, u_participate, u_land, u_air, u_sea,
+              schedule, backstop_by_month, ceasefire_month, un_framework, required_backstop, requires_un,
+              follows, momentum, delay, is_lead, casualty, u_incident, u_target, u_casualty, incident_rate,
+              russia_rejects, assess_start, fast_forward,
+              takes_part, pledge, over_capacity, reasons, withdrawn_month, months_deployed, window_sum, totals,
+              monthly, collect):  # pragma: no cover
+        _ = rules_key  # keys the on-disk cache of this loop to the rules' source (see _rules_key)
+        n, C = fall_month.shape
+        T = schedule.shape[0]
+        # One run's state, reset for each run. The first c entries are the countries that pledged anything.
+        cols = np.zeros(C, np.int64)
+        offer = np.zeros((3, C), np.float64)
+        has_offer = np.zeros(C, np.bool_)
+        potential = np.zeros(C, np.bool_)
+        deployed = np.zeros(C, np.bool_)
+        withdrawn = np.zeros(C, np.bool_)
+        ready = np.zeros(C, np.int64)
+        land = np.zeros(C, np.float64)
+        new_land = np.zeros(C, np.float64)
+        current = np.zeros(3, np.float64)
+        for r in range(n):
+            c = 0
+            for j in range(C):
+                k = _run_constants(p_participate[j], land_lo[j], land_hi[j], land_cap[j], air_lo[j], air_hi[j],
+                                   sea_lo[j], sea_hi[j], sea_cap[j], border_priority[j], border_secure,
+                                   fall_month[r, j], u_participate[r, j], u_land[r, j], u_air[r, j], u_sea[r, j])
+                takes_part[r, j] = k.takes_part
+                pledge[r, j, 0], pledge[r, j, 1], pledge[r, j, 2] = k.land, k.air, k.sea
+                over_capacity[r, j] = k.over_capacity
+                reasons[r, j] = k.reasons
+                potential[j] = k.potential
+                if k.potential:
+                    cols[c] = j
+                    offer[0, c], offer[1, c], offer[2, c] = k.land_offer, k.air, k.sea
+                    has_offer[c] = k.has_offer
+                    c += 1
+            if c == 0:
+                continue  # nobody pledged anything: the force is empty all run (totals stay zero)
+            deployed[:c] = False
+            withdrawn[:c] = False
+            ready[:c] = 0
+            land[:c] = 0.0
             current[:] = 0.0
-            new_land[:c] = 0.0
-            for j in range(c):
-                col = cols[j]
-                bits_static = _static_conditions(t, ceasefire_month, backstop_by_month[t], required_backstop[col],
-                                                 un_framework, requires_un[col], takes_part[r, col],
-                                                 fall_month[r, col])
-                dep0, wd0 = deployed[j], withdrawn[j]
-                dep, rdy, wd, bits = _decide(bits_static == 0, has_offer[j], wd0, follows[col], leads_prev,
-                                             land_total_prev - land[j], momentum[col], ready[j], delay[col], dep0)
-                reasons[r, col] = _held_back(reasons[r, col], bits_static, bits, True, t >= assess_start,
-                                             dep0 and not dep)
-                if wd and not wd0:
-                    withdrawn_month[r, col] = t
-                if _state_changed(dep, dep0, wd, wd0, bits):
-                    changed = True
-                deployed[j], withdrawn[j], ready[j] = dep, wd, rdy
-                if dep:
-                    new_land[j] = offer[0, j]
-                    for k in range(3):
-                        current[k] += offer[k, j]
-                    if is_lead[col]:
-                        leads = True
-            land[:c] = new_land[:c]
-            # Russia: a strike on the troops on the ground; the country hit may withdraw.
-            if _incident_occurs(u_incident[r, t], incident_rate, russia_rejects, current[0]):
-                target = _incident_target(land[:c], u_target[r, t])
-                if _withdraws(u_casualty[r, t], casualty[cols[target]]):
-                    withdrawn[target] = True
-                    withdrawn_month[r, cols[target]] = t
-                    reasons[r, cols[target]] |= _INCIDENT
-                    changed = True
-            land_total_prev = current[0]
-            leads_prev = leads
-        _carry(r, last, T, assess_start, cols, c, deployed, offer, current, months_deployed, window_sum, totals,
-               monthly, collect)
+            land_total_prev = 0.0
+            leads_prev = False
+            changed = True
+            events = _month_events(schedule, fall_month[r], potential, u_incident[r], incident_rate, russia_rejects)
+            last = -1  # the last computed month
+            for t in range(T):
+                if fast_forward and not (events[t] or changed):
+                    continue  # nothing can change this month: it repeats the last computed month exactly
+                if last >= 0:
+                    _carry(r, last, t, assess_start, cols, c, deployed, offer, current, months_deployed, window_sum,
+                           totals, monthly, collect)
+                last = t
+                changed = False
+                leads = False
+                current[:] = 0.0
+                new_land[:c] = 0.0
+                for j in range(c):
+                    col = cols[j]
+                    bits_static = _static_conditions(t, ceasefire_month, backstop_by_month[t], required_backstop[col],
+                                                     un_framework, requires_un[col], takes_part[r, col],
+                                                     fall_month[r, col])
+                    dep0, wd0 = deployed[j], withdrawn[j]
+                    dep, rdy, wd, bits = _decide(bits_static == 0, has_offer[j], wd0, follows[col], leads_prev,
+                                                 land_total_prev - land[j], momentum[col], ready[j], delay[col], dep0)
+                    reasons[r, col] = _held_back(reasons[r, col], bits_static, bits, True, t >= assess_start,
+                                                 dep0 and not dep)
+                    if wd and not wd0:
+                        withdrawn_month[r, col] = t
+                    if _state_changed(dep, dep0, wd, wd0, bits):
+                        changed = True
+                    deployed[j], withdrawn[j], ready[j] = dep, wd, rdy
+                    if dep:
+                        new_land[j] = offer[0, j]
+                        for k in range(3):
+                            current[k] += offer[k, j]
+                        if is_lead[col]:
+                            leads = True
+                land[:c] = new_land[:c]
+                # Russia: a strike on the troops on the ground; the country hit may withdraw.
+                if _incident_occurs(u_incident[r, t], incident_rate, russia_rejects, current[0]):
+                    target = _incident_target(land[:c], u_target[r, t])
+                    if _withdraws(u_casualty[r, t], casualty[cols[target]]):
+                        withdrawn[target] = True
+                        withdrawn_month[r, cols[target]] = t
+                        reasons[r, cols[target]] |= _INCIDENT
+                        changed = True
+                land_total_prev = current[0]
+                leads_prev = leads
+            _carry(r, last, T, assess_start, cols, c, deployed, offer, current, months_deployed, window_sum, totals,
+                   monthly, collect)
+
+    return block
+
+
+_block = _compile_block(_rules_key())
 
 
 def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool = False,

@@ -12,6 +12,7 @@ from sim.model import ReassuranceModel, run_mesa
 from sim.params import compile_params
 from sim.runner import run_scenario
 
+from .conftest import SCENARIOS as SCENARIO_DIR
 from .conftest import SHIPPED, scenario
 
 FIELDS = ("land", "air", "sea", "pledge", "over_capacity", "takes_part", "window_sum", "months_deployed",
@@ -218,3 +219,34 @@ def test_tables_do_not_depend_on_how_runs_are_split(baseline_params, baseline_sc
     assert set(whole) == set(split)
     for name in whole:
         assert whole[name].equals(split[name]), name
+
+
+def test_an_edited_rule_is_recompiled_not_served_from_the_cache(tmp_path):
+    """numba's disk cache does not notice edits to rules.py by itself; the ensemble keys its loop to them."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    shutil.copytree(ROOT / "sim", tmp_path / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    script = ("import sim; from sim.scenario import load_scenario; from sim.params import compile_params; "
+              "from sim.ensemble import run_ensemble; "
+              f"s = load_scenario({str(SCENARIO_DIR / 'baseline.toml')!r}); p = compile_params(s); "
+              "print(sim.__file__, int(run_ensemble(p, s.seed, 200).months_deployed.sum()))")
+
+    def months_in_force():
+        out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONPATH": str(tmp_path)}).stdout.split()
+        assert out[0].startswith(str(tmp_path))  # the copy, not the checkout
+        return int(out[1])
+
+    assert months_in_force() > 0  # compiled and cached
+    rules_py = tmp_path / "sim" / "rules.py"
+    text = rules_py.read_text()
+    rule = "deployed = cond & (ready > mandate_delay)"
+    edited = text.replace(rule, rule + " & False")
+    assert edited != text
+    rules_py.write_text(edited)  # nobody deploys any more
+    assert months_in_force() == 0
