@@ -91,6 +91,11 @@ def participates(p_participate, u):
     return u < p_participate
 
 
+def withdrawal_rate(hazard, p_withdraw):
+    """Monthly probability that a fall of government takes the country out: ``min(hazard * p_withdraw, 1)``."""
+    return np.minimum(hazard * p_withdraw, 1.0)
+
+
 def government_fall_month(hazard, p_withdraw, u, forced_month, u_forced):
     """First month from which the country is out because its government fell and it withdrew.
 
@@ -99,7 +104,7 @@ def government_fall_month(hazard, p_withdraw, u, forced_month, u_forced):
     ``hazard * p_withdraw`` (inverse-CDF of ``u``). A scenario may force a fall at ``forced_month``
     (``< 0``: none), which leads to withdrawal when ``u_forced < p_withdraw``. :data:`NEVER` if neither.
     """
-    q = np.minimum(hazard * p_withdraw, 1.0)
+    q = withdrawal_rate(hazard, p_withdraw)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         m = np.floor(np.log1p(-u) / np.log1p(-q))
     m = np.where(q <= 0.0, NEVER, np.where(q >= 1.0, 0, np.minimum(m, NEVER)))
@@ -113,7 +118,7 @@ def can_fall(hazard, p_withdraw, forced_month):
     Only then need it be computed: a country with no hazard of a withdrawal-causing fall and no forced
     fall that can lead to withdrawal is never out for this reason.
     """
-    return (np.minimum(hazard * p_withdraw, 1.0) > 0.0) | ((forced_month >= 0) & (p_withdraw > 0.0))
+    return (withdrawal_rate(hazard, p_withdraw) > 0.0) | ((forced_month >= 0) & (p_withdraw > 0.0))
 
 
 class RunConstants(NamedTuple):
@@ -146,8 +151,9 @@ def run_constants(p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, sea
     passed through: it is the one rule with a logarithm, and numpy's may differ in the last bit from a
     compiled one, so both engines compute it with numpy. The rest is written with operators that mean the
     same on scalars and arrays (the Mesa model calls it on one run's countries, the ensemble engine compiles
-    it for one country of one run): whole numbers, comparisons and products only, so it gives the same
-    bits either way.
+    it for one country of one run). It uses sums, products, ``floor``, ``min`` and comparisons only, each
+    rounded as IEEE 754 prescribes in numpy and in compiled code alike (the compiled code fuses no
+    multiply-add), so it gives the same bits either way; a test compares the two.
     """
     takes_part = participates(p_participate, u_participate)
     land_pledged, sea_pledged = draw_whole(land_lo, land_hi, u_land), draw_whole(sea_lo, sea_hi, u_sea)
