@@ -166,10 +166,11 @@ def global_controls(base: Scenario, defaults: dict[str, Any], controls: list[Cou
     sb.header("Conditions")
     _prepare("us_backstop", defaults["us_backstop"])
     _keep("us_backstop", sb.select_slider(
-        "US backstop", options=list(BACKSTOP_LEVELS), key="us_backstop",
+        "US backstop", options=["uncertain", *BACKSTOP_LEVELS], key="us_backstop",
         format_func=lambda v: appstate.BACKSTOP_LABELS.get(v, v),
-        help="What the United States gives, lowest to highest. Offered (A004): intelligence and command and "
-             "control; asked for (A002): air cover. A country deploys only if this reaches what it requires."))
+        help="What the United States gives, lowest to highest; 'uncertain' draws it per run (A004: offered "
+             "intelligence and command and control, but nothing promised; A002: air cover asked for). A "
+             "country sends troops only if this reaches what it requires (also drawn per run)."))
     if base.levers.us_backstop_changes:
         steps = "; ".join(f"from month {c.month}: {appstate.BACKSTOP_LABELS.get(c.level, c.level)}"
                           for c in base.levers.us_backstop_changes)
@@ -377,6 +378,12 @@ def country_panel(controls: list[CountryControl], scenario_for_sources: Scenario
 
 # --- results -------------------------------------------------------------------------------------------------
 
+def _threshold_text(row) -> str:
+    if row.threshold_low == row.threshold_high:
+        return _fmt(row.threshold_low)
+    return f"{_fmt(row.threshold_low)}–{_fmt(row.threshold_high)}"
+
+
 def verdict(tables: dict[str, pd.DataFrame], held: pd.DataFrame, changes: dict[str, Any], timing: tuple[float, float],
             reps: int, baseline: Baseline) -> None:
     """Met / not met per component, the margin, P(met) with its interval, and what binds."""
@@ -386,12 +393,14 @@ def verdict(tables: dict[str, pd.DataFrame], held: pd.DataFrame, changes: dict[s
         margin = float(row.median_margin)
         unit = COMPONENT_UNITS[row.component]
         col.metric(
-            f"{row.component.capitalize()} ≥ {_fmt(row.threshold)} {unit}",
+            f"{row.component.capitalize()} ≥ {_threshold_text(row)} {unit}",
             row.verdict.capitalize(), delta=f"{margin:+,.0f} {unit}",
             delta_color="normal", border=True,
-            help=f"'Met' when the {UNIT_LONG[row.component]} on the ground stay at or above the threshold in "
-                 f"every month from month {row.assess_from_month} to {row.horizon_months - 1} in at least half "
-                 "of the runs. The margin is the lowest strength over those months minus the threshold.")
+            help=f"A run meets the threshold when the {UNIT_LONG[row.component]} stay at or above it in every "
+                 f"month from month {row.assess_from_month} to {row.horizon_months - 1}. 'Likely met' when at "
+                 "least 90% of runs do, 'unlikely' under 10%, 'uncertain' between; 'cannot be met' above the "
+                 f"ceiling ({row.ceiling:,.0f}), the most any run could reach. The margin is the median of the "
+                 "lowest strength over those months minus the threshold.")
         col.markdown(f"P(met) **{row.p_met:.1%}** (95% CI {row.p_met_low95:.1%}–{row.p_met_high95:.1%}) "
                      f"in {row.runs:,} runs")
         col.caption(f"Median margin {margin:+,.0f} {unit}. Lowest strength: median {_fmt(row.min_strength_q50)} "
@@ -557,7 +566,7 @@ def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.D
     if t_force.open:
         with t_force:
             comp, srow = _component_choice(summ)
-            ch = chart_contributions(pc, comp, float(srow.threshold), reps)
+            ch = chart_contributions(pc, comp, float(srow.threshold_low), reps)
             if ch is None:
                 st.info(f"No country pledges any {UNIT_LONG[comp]} in this scenario.")
             else:
@@ -565,7 +574,7 @@ def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.D
     if t_time.open:
         with t_time:
             comp, srow = _component_choice(summ)
-            st.altair_chart(chart_over_time(pm, comp, float(srow.threshold), int(srow.assess_from_month), reps),
+            st.altair_chart(chart_over_time(pm, comp, float(srow.threshold_low), int(srow.assess_from_month), reps),
                             width="stretch")
     if t_country.open:
         with t_country:

@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 class CountryAgent(mesa.Agent):
     """A country: its pledges for this run (drawn and capped once), its conditions, and its decisions.
 
-    State per month: ``deployed``, ``ready`` (months in a row with conditions met, for a parliament's
-    mandate), ``withdrawn`` (final), ``land``/``air``/``sea`` (troops, aircraft, vessels in the force) and
-    ``reasons`` (bit flags of every condition that held it back so far).
+    It decides on each component it pledged (land, air, sea) separately, since each condition binds only
+    the components the data says it binds. State per month and component: ``deployed``, ``ready`` (months
+    in a row with conditions met once the build-up is over, for a parliament's mandate), ``withdrawn``
+    (final) and ``reasons`` (bit flags of every condition that held it back so far); ``land``/``air``/``sea``
+    are the troops, aircraft and vessels it has in the force.
 
     Args:
         model: the model.
@@ -38,64 +40,78 @@ class CountryAgent(mesa.Agent):
         i = self.index = index
         self.iso3 = p.iso3[i]
         self.country_name = p.names[i]
-        # Fixed for the run: willingness, pledges (drawn and capped), fall month, static conditions.
+        # Fixed for the run: willingness, pledges (drawn and capped), static conditions.
         k = constants
         self.takes_part = bool(k.takes_part[i])
-        self.land_pledge, self.air_pledge, self.sea_pledge = float(k.land[i]), float(k.air[i]), float(k.sea[i])
-        self.over_capacity = bool(k.over_capacity[i])
-        self.land_offer = float(k.land_offer[i])
-        self.has_offer, self.potential = bool(k.has_offer[i]), bool(k.potential[i])
+        self.pledges = [float(k.land[i]), float(k.air[i]), float(k.sea[i])]
+        self.offers = [float(k.land_offer[i]), float(k.air[i]), float(k.sea[i])]
+        self.pledged = [bool(k.pot_land[i]), bool(k.pot_air[i]), bool(k.pot_sea[i])]
+        self.potential = any(self.pledged)
+        self.over_capacity = bool(k.over_land[i] or k.over_sea[i])
         self.static_by_month = static_by_month
-        self.follows_leads = bool(p.follows_leads[i])
-        self.momentum_threshold = float(p.momentum_threshold[i])
-        self.mandate_delay = int(p.mandate_delay[i])
         self.is_lead = bool(p.is_lead[i])
         self.casualty_withdraw = float(p.casualty_withdraw[i])
-        # Dynamic state.
-        self.deployed = False
-        self.withdrawn = False
-        self.ready = 0
+        # What each component needs of the dynamic conditions that bind it (the data's [conditions]).
+        self.follows = [bool(p.follows_leads[i]) and p.binds_condition(rules.LEADS, c) for c in range(3)]
+        self.momentum = [float(p.momentum_threshold[i]) * p.binds_condition(rules.MOMENTUM, c) for c in range(3)]
+        self.delay = [int(p.mandate_delay[i]) * p.binds_condition(rules.MANDATE, c) for c in range(3)]
+        self.binds = [int(b) for b in p.binds]
+        # Dynamic state, per component.
+        self.deployed = [False, False, False]
+        self.withdrawn = [False, False, False]
+        self.ready = [0, 0, 0]
         self.land = self.air = self.sea = 0.0
         self.withdrawn_month = -1
-        self.reasons = int(k.reasons[i])
+        self.reasons = [int(k.reasons_land[i]), 0, int(k.reasons_sea[i])]
 
     def step(self) -> None:
-        """Decide this month, from last month's force and this month's conditions (synchronous)."""
+        """Decide this month, component by component, from last month's force (synchronous)."""
         m = self.model
         t = m.month
         static = self.static_by_month[t]
-        deployed, self.ready, withdrawn, bits = rules.decide(
-            static == 0, self.has_offer, self.withdrawn, self.follows_leads, m.leads_present_prev,
-            m.land_total_prev - self.land, self.momentum_threshold, self.ready, self.mandate_delay,
-            self.deployed)
-        self.reasons = rules.held_back(self.reasons, static, bits, self.potential, t >= m.params.assess_start,
-                                       self.deployed and not deployed)
-        if rules.state_changed(deployed, self.deployed, withdrawn, self.withdrawn, bits):
-            m.changed = True
-        if withdrawn and not self.withdrawn:
-            self.withdrawn_month = t
-        self.deployed, self.withdrawn = deployed, withdrawn
-        self.land = self.land_offer * deployed
-        self.air = self.air_pledge * deployed
-        self.sea = self.sea_pledge * deployed
+        assessed = t >= m.params.assess_start
+        others_land = m.land_total_prev - self.land
+        for c in range(3):
+            if not self.pledged[c]:
+                continue
+            sk = rules.component_bits(static, self.binds[c])
+            dep0, wd0 = self.deployed[c], self.withdrawn[c]
+            dep, self.ready[c], wd, bits = rules.decide(
+                sk == 0, self.offers[c] > 0, wd0, self.follows[c], m.leads_present_prev, others_land,
+                self.momentum[c], self.ready[c], self.delay[c], assessed, dep0)
+            self.reasons[c] = rules.held_back(self.reasons[c], sk, bits, True, assessed, dep0 and not dep)
+            if rules.state_changed(dep, dep0, wd, wd0, bits):
+                m.changed = True
+            if wd and not wd0 and self.withdrawn_month < 0:
+                self.withdrawn_month = t
+            self.deployed[c], self.withdrawn[c] = dep, wd
+        self.land, self.air, self.sea = (self.offers[c] * self.deployed[c] for c in range(3))
         m.record_country(self)
 
     def hit(self, month: int, u: float) -> None:
-        """Russia strikes this country's troops: it withdraws with its own probability."""
+        """Russia strikes this country's troops: it takes them home with its own probability."""
         if rules.withdraws_after_incident(u, self.casualty_withdraw):
-            self.withdrawn = True
-            self.withdrawn_month = month
-            self.reasons |= rules.INCIDENT
+            self.withdrawn[0] = True
+            if self.withdrawn_month < 0:
+                self.withdrawn_month = month
+            self.reasons[0] |= rules.INCIDENT
             self.model.changed = True
 
 
 class USBackstop(mesa.Agent):
-    """The United States as an actor: no troops, a backstop level per month set by the scenario."""
+    """The United States as an actor: no troops, a backstop level per month.
 
-    def step(self) -> None:
-        """Announce this month's backstop level."""
-        m = self.model
-        m.backstop_level = int(m.params.backstop_by_month[m.month])
+    The level it gives this run is pinned by the scenario or drawn (a declared uncertainty), and changed
+    in the months the scenario schedules; the countries read it from this agent.
+    """
+
+    def __init__(self, model: ReassuranceModel, offered: int):
+        super().__init__(model)
+        self.offered = offered
+
+    def level(self, month):
+        """The backstop level of a month (or of each of an array of months)."""
+        return rules.backstop_level(self.model.params.backstop_scheduled[month], self.offered)
 
 
 class Russia(mesa.Agent):

@@ -30,13 +30,15 @@ COMPONENT_UNITS: dict[str, str] = {"land": "troops", "air": "aircraft", "sea": "
 """Short unit of each component, for labels and axes."""
 
 BACKSTOP_LABELS: dict[str, str] = {
+    "uncertain": "Uncertain (drawn)",
     "none": "None",
     "intelligence": "Intelligence",
     "command_and_control": "Command & control",
     "air_cover": "Air cover",
     "us_command": "US command",
 }
-"""Readable names of the US backstop levels, lowest to highest (:data:`sim.baseline.BACKSTOP_LEVELS`)."""
+"""Readable names of the US backstop levels, lowest to highest (:data:`sim.baseline.BACKSTOP_LEVELS`), and of
+"uncertain": drawn per run from the declared options (sim/data [uncertainties])."""
 
 STANCE_LABELS: dict[str, str] = {
     "willing": "willing", "conditional": "conditional", "considering": "considering", "ruled_out": "ruled out",
@@ -220,7 +222,7 @@ def country_controls(base: Scenario, *, caps_from: Scenario | None = None,
     out = []
     for i, (c, f) in enumerate(zip(baseline.countries, country_fields(base, baseline), strict=True)):
         land_default = (int(round(p.land_lo[i])), int(round(p.land_hi[i])))
-        land_cap = int(caps.land_cap[i])
+        land_cap = int(caps.land_cap_range[1][i])
         land_max = max(land_cap, land_default[1])
         air_default = (int(p.air_lo[i]), int(p.air_hi[i]))
         sea_default = (int(p.sea_lo[i]), int(p.sea_hi[i]))
@@ -268,7 +270,8 @@ def control_defaults(base: Scenario, controls: Sequence[CountryControl],
         value = getattr(th, comp)
         d[f"threshold_{comp}_set"] = value is not None
         if value is None:
-            value = default_threshold(comp, lv.air_mission, baseline).value
+            lo, hi = default_threshold(comp, lv.air_mission, baseline).value
+            value = round((lo + hi) / 2)  # the slider's start if the user pins it; unpinned, it is drawn
         d[f"threshold_{comp}"] = int(value) if float(value).is_integer() else float(value)
     for c in controls:
         for r in c.ranges():
@@ -488,10 +491,10 @@ def held_back_frame(per_country: pd.DataFrame, min_share: float = 0.01) -> pd.Da
     A long table: ``country``, ``iso3``, ``condition``, ``label``, ``share``; conditions in
     :data:`sim.rules.CONDITIONS` order.
     """
-    names = [n for n in rules.CONDITIONS.values() if f"p_held_back_{n}" in per_country]
-    wide = per_country[["country", "iso3", *(f"p_held_back_{n}" for n in names)]]
+    names = [n for n in rules.CONDITIONS.values() if f"p_held_back_land_{n}" in per_country]
+    wide = per_country[["country", "iso3", *(f"p_held_back_land_{n}" for n in names)]]
     long = wide.melt(id_vars=["country", "iso3"], var_name="condition", value_name="share")
-    long["condition"] = long["condition"].str.removeprefix("p_held_back_")
+    long["condition"] = long["condition"].str.removeprefix("p_held_back_land_")
     long = long[long["share"] >= min_share].reset_index(drop=True)
     long.insert(3, "label", long["condition"].map(condition_label))
     long["share"] = long["share"].astype(float)

@@ -20,8 +20,11 @@ class RunArrays:
     - ``takes_part``: the willingness draw said yes ``[n, C]``;
     - ``window_sum``: contributions summed over the assessment window ``[n, C, 3]`` (whole numbers);
     - ``months_deployed``: months in the force ``[n, C]``;
-    - ``reasons``: bit flags (``sim.rules``) of every condition that held the country back ``[n, C]``;
-    - ``withdrawn_month``: month it withdrew for good, -1 if it did not ``[n, C]``;
+    - ``reasons``: bit flags (``sim.rules``) of every condition that held the country back, per component
+      ``[n, C, 3]``;
+    - ``withdrawn_month``: first month one of its components withdrew for good, -1 if none did ``[n, C]``;
+    - ``uncertain``: each declared uncertainty's value in the run ``[n, U]`` (``sim.uncertainty.NAMES``);
+    - ``thresholds``: each component's threshold in the run ``[n, 3]`` (air and sea may be drawn);
     - ``country_monthly``: optional ``[n, T, C, 3]`` contributions per month (None unless asked for).
     """
 
@@ -36,6 +39,8 @@ class RunArrays:
     months_deployed: np.ndarray
     reasons: np.ndarray
     withdrawn_month: np.ndarray
+    uncertain: np.ndarray
+    thresholds: np.ndarray
     country_monthly: np.ndarray | None = None
 
     @property

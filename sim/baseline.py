@@ -15,10 +15,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from sim import rules
+from sim.uncertainty import LEVEL_UNCERTAINTIES, UNCERTAINTIES
+
 BACKSTOP_LEVELS: tuple[str, ...] = ("none", "intelligence", "command_and_control", "air_cover", "us_command")
 """US backstop levels, lowest to highest; a country's requirement is met when the offered level is >= it."""
 
-COMPONENTS: tuple[str, ...] = ("land", "air", "sea")
+COMPONENTS: tuple[str, ...] = rules.COMPONENTS
 """Components of the force; units: troops, combat aircraft, mine-countermeasure vessels."""
 
 ROLES = ("contributor", "observer", "outside", "backstop", "host", "adversary")
@@ -114,10 +117,13 @@ COUNTRY_FIELDS: dict[str, tuple[Any, str]] = {
     "training": (lambda v: isinstance(v, str), "a string"),
     "materiel": (lambda v: isinstance(v, str), "a string"),
     "land_share": (_is_range(_is_prob), "[min, max] shares of active personnel in [0, 1], min <= max"),
+    "land_troops": (_is_range(_is_nonneg_int), "[min, max] whole numbers of troops >= 0, min <= max"),
     "air": (_is_range(_is_nonneg_int), "[min, max] whole numbers of aircraft >= 0, min <= max"),
     "sea": (_is_range(_is_nonneg_int), "[min, max] whole numbers of vessels >= 0, min <= max"),
     "p_participate": (_is_prob, "a probability in [0, 1]"),
-    "required_backstop": (lambda v: v in BACKSTOP_LEVELS, f"one of {BACKSTOP_LEVELS}"),
+    "p_troops": (_is_prob, "a probability in [0, 1] (that it sends land troops, if it takes part)"),
+    "required_backstop": (lambda v: v in BACKSTOP_LEVELS or v in LEVEL_UNCERTAINTIES,
+                          f"one of {BACKSTOP_LEVELS}, or a declared uncertainty {LEVEL_UNCERTAINTIES}"),
     "requires_un_framework": (lambda v: isinstance(v, bool), "true or false"),
     "mandate_delay_months": (_is_nonneg_int, "a whole number of months >= 0"),
     "follows_leads": (lambda v: isinstance(v, bool), "true or false"),
@@ -127,6 +133,15 @@ COUNTRY_FIELDS: dict[str, tuple[Any, str]] = {
     "withdraw_if_government_falls": (_is_prob, "a probability in [0, 1]"),
     "casualty_withdraw_prob": (_is_prob, "a probability in [0, 1]"),
 }
+
+OPTIONAL_FIELDS = frozenset({"land_troops"})
+"""Country fields a profile need not give: ``land_troops`` (a sourced pledge in troops) replaces
+``land_share`` where a country's own figure was reported."""
+QUOTED_KINDS = ("article", "report")
+"""Source kinds whose citations need a short quote: the five articles and later published reports."""
+SOURCE_QUALITIES = ("official", "wire_or_record", "analysis", "aggregator", "state_media")
+"""What a published report is: government or official text, a wire agency or newspaper of record, an
+analysis, an aggregator (relaying others), or state-controlled media."""
 
 _PROVENANCE_KEYS = {"value", "source", "quote", "assumption", "note", "claims"}
 ARTICLE_QUOTE_MAX_WORDS = 45
@@ -142,6 +157,8 @@ class Baseline:
     sources: Mapping[str, Mapping[str, str]]
     claims: Mapping[str, tuple[str, ...]]
     profiles: Mapping[str, Mapping[str, Sourced]] = field(default_factory=dict)
+    uncertainties: Mapping[str, Sourced] = field(default_factory=dict)
+    conditions: Mapping[str, Sourced] = field(default_factory=dict)
 
     @property
     def iso3(self) -> tuple[str, ...]:
@@ -162,6 +179,10 @@ class Baseline:
             return self.force[rest]
         if head == "backstop_levels":
             return self.backstop[rest]
+        if head == "uncertainties":
+            return self.uncertainties[rest]
+        if head == "conditions":
+            return self.conditions[rest]
         if head == "profiles":
             prof, _, name = rest.partition(".")
             return self.profiles[prof][name]
@@ -187,6 +208,10 @@ class Baseline:
             add("force", k, s)
         for k, s in self.backstop.items():
             add("backstop_levels", k, s)
+        for k, s in self.uncertainties.items():
+            add("uncertainties", k, s)
+        for k, s in self.conditions.items():
+            add("conditions", k, s)
         for c in self.countries:
             for k, s in c.fields.items():
                 add(c.iso3, k, s)
@@ -196,6 +221,8 @@ class Baseline:
 
 
 def _plain(v: Any) -> Any:
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_plain(x)}" for k, x in v.items())
     return ", ".join(map(str, v)) if isinstance(v, list) else v
 
 
@@ -211,7 +238,7 @@ def _sourced(raw: Any, origin: str, sources: Mapping[str, Any], file: str) -> So
     if src is not None:
         if src not in sources:
             raise DataError(f"{file}: {origin}: source {src!r} is not in sources.toml ({sorted(sources)})")
-        if sources[src].get("kind") == "article":
+        if sources[src].get("kind") in QUOTED_KINDS:
             quote = raw.get("quote")
             if not quote:
                 raise DataError(f"{file}: {origin}: an article source needs a short `quote`")
@@ -252,11 +279,58 @@ def _check_field(file: str, origin: str, name: str, s: Sourced) -> None:
         raise DataError(f"{file}: {origin}: got {s.value!r}; expected {expected}")
 
 
+def _is_range_of(v: Any, check) -> bool:
+    return _is_range(check)(v)
+
+
+def _check_uncertainties(file: str, data: Mapping[str, Sourced]) -> None:
+    """Every declared uncertainty (sim/uncertainty.py) has options or a range here, and nothing else does."""
+    declared = {u.name: u for u in UNCERTAINTIES}
+    for name in sorted(set(declared) ^ set(data)):
+        where = ("declared in sim/uncertainty.py but missing" if name in declared
+                 else "not declared in sim/uncertainty.py")
+        raise DataError(f"{file}: uncertainties.{name}: {where}")
+    for name, s in data.items():
+        u, v, origin = declared[name], s.value, f"uncertainties.{name}"
+        if u.kind == "level":
+            ok = (isinstance(v, dict) and v and all(k in BACKSTOP_LEVELS for k in v)
+                  and all(_is_nonneg_num(w) for w in v.values()) and sum(v.values()) > 0)
+            expected = f"a table of levels {BACKSTOP_LEVELS} to weights >= 0 (not all zero)"
+        else:
+            check = _is_nonneg_int if u.kind == "whole" else _is_prob
+            ranges = list(v.values()) if isinstance(v, dict) else [v]
+            ok = bool(ranges) and all(_is_range_of(r, check) for r in ranges)
+            expected = ("[low, high] whole numbers >= 0" if u.kind == "whole" else "[low, high] in [0, 1]") + \
+                ", low <= high (or a table of such ranges by air mission)"
+        if not ok:
+            raise DataError(f"{file}: {origin}: got {v!r}; expected {expected}")
+
+
+def _check_conditions(file: str, data: Mapping[str, Sourced]) -> None:
+    """Every condition of sim.rules.CONDITIONS says which components it binds, and nothing else is listed."""
+    names = set(rules.CONDITIONS.values())
+    for name in sorted(names ^ set(data)):
+        where = "missing" if name in names else "not a condition of sim.rules.CONDITIONS"
+        raise DataError(f"{file}: conditions.{name}: {where}; expected one entry per condition {sorted(names)}")
+    for name, s in data.items():
+        v = s.value
+        if not (isinstance(v, list) and v and all(c in COMPONENTS for c in v) and len(set(v)) == len(v)):
+            raise DataError(f"{file}: conditions.{name}: got {v!r}; expected a non-empty list of {COMPONENTS}")
+
+
 @lru_cache(maxsize=1)
 def load_baseline() -> Baseline:
     """Load and check ``sim/data/``; cached, and immutable so the cache cannot be corrupted."""
     file = "sim/data/countries.toml"
     sources = tomllib.loads(_read_text("sources.toml"))
+    for sid, src in sources.items():
+        if src.get("kind") == "report":
+            missing = [k for k in ("publisher", "title", "date", "url", "quality") if not src.get(k)]
+            if missing:
+                raise DataError(f"sim/data/sources.toml: {sid}: a report needs {missing}")
+            if src["quality"] not in SOURCE_QUALITIES:
+                raise DataError(f"sim/data/sources.toml: {sid}.quality: got {src['quality']!r}; expected one of "
+                                f"{SOURCE_QUALITIES}")
     data = tomllib.loads(_read_text("countries.toml"))
     capacity = _load_capacity(sources)
 
@@ -274,7 +348,7 @@ def load_baseline() -> Baseline:
                                 f"expected one of {sorted(COUNTRY_FIELDS)}")
             prof[k] = _sourced(v, f"profiles.{pname}.{k}", sources, file)
             _check_field(file, f"profiles.{pname}.{k}", k, prof[k])
-        missing = set(COUNTRY_FIELDS) - set(prof)
+        missing = set(COUNTRY_FIELDS) - set(prof) - OPTIONAL_FIELDS
         if missing:
             raise DataError(f"{file}: profiles.{pname}: missing fields {sorted(missing)}")
         profiles[pname] = prof
@@ -299,9 +373,15 @@ def load_baseline() -> Baseline:
         countries.append(Country(iso3=iso, name=name, profile=pname, claims=claims, fields=fields,
                                  active_personnel=active, mine_vessels=vessels))
 
+    uncertainties = {k: _sourced(v, f"uncertainties.{k}", sources, file)
+                     for k, v in data.get("uncertainties", {}).items()}
+    _check_uncertainties(file, uncertainties)
+    conditions = {k: _sourced(v, f"conditions.{k}", sources, file) for k, v in data.get("conditions", {}).items()}
+    _check_conditions(file, conditions)
+
     claims = {k: tuple(v) for k, v in data["claims"].items()}
     base = Baseline(countries=tuple(countries), force=force, backstop=backstop, sources=sources,
-                    claims=claims, profiles=profiles)
+                    claims=claims, profiles=profiles, uncertainties=uncertainties, conditions=conditions)
     for cid, paths in claims.items():
         for p in paths:
             if p.startswith("scenario:"):

@@ -78,7 +78,7 @@ DEFAULT_MAX_RUNS = 20_000_000
 EXCEL_MAX_ROWS = 1_048_575
 """Rows of data an Excel sheet holds (1,048,576 rows less the header)."""
 
-TABLES = ("points", "summary", "per_run", "per_country", "per_month")
+TABLES = ("points", "summary", "per_run", "per_country", "drivers", "per_month")
 CHECKPOINT_VERSION = 1
 
 
@@ -291,10 +291,11 @@ def _scalar(value: Any) -> Any:
 
 
 def lever_value(scenario: Scenario, params: Params, path: str) -> Any:
-    """The resolved value of a dotted lever path in a scenario (a threshold left to the data: its value)."""
+    """The resolved value of a dotted lever path in a scenario (a threshold left to the data: its range)."""
     head, _, rest = path.partition(".")
-    if head == "thresholds" and rest in params.thresholds:
-        return params.thresholds[rest]
+    if head == "thresholds" and rest in ("land", "air", "sea"):
+        lo, hi = params.threshold_range(rest)
+        return lo if lo == hi else f"drawn {lo:g}-{hi:g}"
     if head == "levers":
         return _scalar(getattr(scenario.levers, rest, None))
     if head == "countries":

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.uncertainty import NAMES as RUN_STREAMS
+
 DRAW_BLOCK = 1024
 """Runs per generator block: part of the random layout, so changing it changes every result."""
 
-COUNTRY_STREAMS = ("participate", "land", "air", "sea", "fall", "fall_forced")
+COUNTRY_STREAMS = ("participate", "troops", "land", "air", "sea", "fall", "fall_forced")
 MONTH_STREAMS = ("incident", "target", "casualty")
+# RUN_STREAMS: one uniform per run for each declared uncertainty (sim.uncertainty.UNCERTAINTIES).
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,6 +30,7 @@ class Draws:
     Streams (views into ``u``), ``[n, countries]``:
 
     - ``participate``: does the country take part (willingness);
+    - ``troops``: does it send land troops (its troops decision);
     - ``land``, ``air``, ``sea``: where in its pledge range the country lands;
     - ``fall``: month of a withdrawal-causing fall of government (inverse CDF);
     - ``fall_forced``: does a forced fall of government (scenario) lead to withdrawal;
@@ -35,7 +39,9 @@ class Draws:
 
     - ``incident``: does Russia strike the force this month;
     - ``target``: whose troops are hit;
-    - ``casualty``: does the country hit withdraw.
+    - ``casualty``: does the country hit withdraw;
+
+    and ``uncertain``, ``[n, uncertainties]``: one uniform per declared uncertainty (drawn unless pinned).
     """
 
     u: np.ndarray
@@ -56,10 +62,14 @@ class Draws:
         if name in COUNTRY_STREAMS:
             j = COUNTRY_STREAMS.index(name) * C
             return self.u[:, j:j + C]
+        if name == "uncertain":
+            j = len(COUNTRY_STREAMS) * C + len(MONTH_STREAMS) * T
+            return self.u[:, j:j + len(RUN_STREAMS)]
         j = len(COUNTRY_STREAMS) * C + MONTH_STREAMS.index(name) * T
         return self.u[:, j:j + T]
 
     participate = property(lambda self: self._stream("participate"))
+    troops = property(lambda self: self._stream("troops"))
     land = property(lambda self: self._stream("land"))
     air = property(lambda self: self._stream("air"))
     sea = property(lambda self: self._stream("sea"))
@@ -68,6 +78,7 @@ class Draws:
     incident = property(lambda self: self._stream("incident"))
     target = property(lambda self: self._stream("target"))
     casualty = property(lambda self: self._stream("casualty"))
+    uncertain = property(lambda self: self._stream("uncertain"))
 
     def rows(self, start: int, stop: int) -> Draws:
         """The draws of runs ``start..stop-1`` of this set (a view)."""
@@ -79,7 +90,8 @@ class Draws:
 
     def constant_inputs(self, rows, cols) -> dict:
         """The uniforms of :func:`sim.rules.run_constants` for runs ``rows`` and countries ``cols``."""
-        return {"u_participate": self.participate[rows, cols], "u_land": self.land[rows, cols],
+        return {"u_participate": self.participate[rows, cols], "u_troops": self.troops[rows, cols],
+                "u_land": self.land[rows, cols],
                 "u_air": self.air[rows, cols], "u_sea": self.sea[rows, cols]}
 
     def fall_inputs(self, rows, cols) -> dict:
@@ -89,7 +101,7 @@ class Draws:
 
 def width(n_countries: int, horizon: int) -> int:
     """Uniforms per run."""
-    return len(COUNTRY_STREAMS) * n_countries + len(MONTH_STREAMS) * horizon
+    return len(COUNTRY_STREAMS) * n_countries + len(MONTH_STREAMS) * horizon + len(RUN_STREAMS)
 
 
 def draw(seed: int, n_countries: int, horizon: int, start: int, stop: int) -> Draws:

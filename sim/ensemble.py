@@ -21,6 +21,10 @@ Per block:
    again when this file or ``sim/rules.py`` changes (:func:`_rules_key`).
 
 Countries that pledged nothing in a run are left out of its monthly loop (their contribution is zero).
+Each country decides on each component it pledged (land, air, sea) separately, because each condition
+binds only the components the data says it binds (``Params.binds``). The run-level quantities (declared
+uncertainties: the backstop offered and required, thresholds, army share and with it land capacity) are
+computed per run with numpy before the loop (``Params.per_run``), as the Mesa model does.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ def _compiled(rule, *calls: str):
 
 _run_constants = _compiled(rules.run_constants, "participates", "draw_whole", "cap_to_capacity", "land_allowed")
 _static_conditions = _jit(rules.static_conditions)
+_component_bits = _jit(rules.component_bits)
+_backstop_level = _jit(rules.backstop_level)
 _month_events = _jit(rules.month_events)
 _decide = _jit(rules.decide)
 _held_back = _jit(rules.held_back)
@@ -65,7 +71,7 @@ _state_changed = _jit(rules.state_changed)
 _incident_occurs = _jit(rules.incident_occurs)
 _incident_target = _jit(rules.incident_target)
 _withdraws = _jit(rules.withdraws_after_incident)
-_INCIDENT = rules.INCIDENT
+_INCIDENT, _LEADS, _MOMENTUM, _MANDATE = rules.INCIDENT, rules.LEADS, rules.MOMENTUM, rules.MANDATE
 
 
 @numba.njit(cache=True)
@@ -77,10 +83,11 @@ def _carry(r, a, b, assess_start, cols, c, deployed, offer, current, months_depl
     for k in range(3):
         totals[k, r, a:b] = current[k]
     for j in range(c):
-        if deployed[j]:
-            col = cols[j]
+        col = cols[j]
+        if deployed[0, j] or deployed[1, j] or deployed[2, j]:
             months_deployed[r, col] += span
-            for k in range(3):
+        for k in range(3):
+            if deployed[k, j]:
                 window_sum[r, col, k] += offer[k, j] * assessed
                 if collect:
                     monthly[r, a:b, col, k] = offer[k, j]
@@ -100,48 +107,59 @@ def _compile_block(rules_key: str):
     """The block loop, compiled; ``rules_key`` (:func:`_rules_key`) is in its closure, hence in its cache key."""
 
     @numba.njit(cache=True)
-    def block(p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap, border_priority,
-              border_secure, fall_month, u_participate, u_land, u_air, u_sea,
-              schedule, backstop_by_month, ceasefire_month, un_framework, required_backstop, requires_un,
-              follows, momentum, delay, is_lead, casualty, u_incident, u_target, u_casualty, incident_rate,
+    def block(p_participate, p_troops, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap,
+              border_priority, border_secure, fall_month, u_participate, u_troops, u_land, u_air, u_sea,
+              schedule, backstop_scheduled, offered, ceasefire_month, un_framework, required, requires_un,
+              follows, momentum, delay, is_lead, casualty, binds, u_incident, u_target, u_casualty, incident_rate,
               russia_rejects, assess_start, fast_forward,
               takes_part, pledge, over_capacity, reasons, withdrawn_month, months_deployed, window_sum, totals,
               monthly, collect):  # pragma: no cover
         _ = rules_key  # keys the on-disk cache of this loop to the rules' source (see _rules_key)
         n, C = fall_month.shape
         T = schedule.shape[0]
-        # One run's state, reset for each run. The first c entries are the countries that pledged anything.
+        # One run's state, reset for each run. The first c entries are the countries that pledged anything;
+        # state is per component (0 land, 1 air, 2 sea) since each condition binds its own components.
         cols = np.zeros(C, np.int64)
         offer = np.zeros((3, C), np.float64)
-        has_offer = np.zeros(C, np.bool_)
+        pot = np.zeros((3, C), np.bool_)
         potential = np.zeros(C, np.bool_)
-        deployed = np.zeros(C, np.bool_)
-        withdrawn = np.zeros(C, np.bool_)
-        ready = np.zeros(C, np.int64)
+        sends_troops = np.zeros(C, np.bool_)
+        deployed = np.zeros((3, C), np.bool_)
+        withdrawn = np.zeros((3, C), np.bool_)
+        ready = np.zeros((3, C), np.int64)
         land = np.zeros(C, np.float64)
         new_land = np.zeros(C, np.float64)
         current = np.zeros(3, np.float64)
+        follows_k = np.zeros(3, np.bool_)
+        momentum_k = np.zeros(3, np.bool_)
+        delay_k = np.zeros(3, np.bool_)
+        for k in range(3):
+            follows_k[k] = (binds[k] & _LEADS) != 0
+            momentum_k[k] = (binds[k] & _MOMENTUM) != 0
+            delay_k[k] = (binds[k] & _MANDATE) != 0
         for r in range(n):
             c = 0
             for j in range(C):
-                k = _run_constants(p_participate[j], land_lo[j], land_hi[j], land_cap[j], air_lo[j], air_hi[j],
-                                   sea_lo[j], sea_hi[j], sea_cap[j], border_priority[j], border_secure,
-                                   fall_month[r, j], u_participate[r, j], u_land[r, j], u_air[r, j], u_sea[r, j])
-                takes_part[r, j] = k.takes_part
-                pledge[r, j, 0], pledge[r, j, 1], pledge[r, j, 2] = k.land, k.air, k.sea
-                over_capacity[r, j] = k.over_capacity
-                reasons[r, j] = k.reasons
-                potential[j] = k.potential
-                if k.potential:
+                q = _run_constants(p_participate[j], p_troops[j], land_lo[j], land_hi[j], land_cap[r, j],
+                                   air_lo[j], air_hi[j], sea_lo[j], sea_hi[j], sea_cap[j], border_priority[j],
+                                   border_secure, u_participate[r, j], u_troops[r, j], u_land[r, j], u_air[r, j],
+                                   u_sea[r, j])
+                takes_part[r, j] = q.takes_part
+                pledge[r, j, 0], pledge[r, j, 1], pledge[r, j, 2] = q.land, q.air, q.sea
+                over_capacity[r, j] = q.over_land or q.over_sea
+                reasons[r, j, 0], reasons[r, j, 2] = q.reasons_land, q.reasons_sea
+                potential[j] = q.pot_land or q.pot_air or q.pot_sea
+                if potential[j]:
                     cols[c] = j
-                    offer[0, c], offer[1, c], offer[2, c] = k.land_offer, k.air, k.sea
-                    has_offer[c] = k.has_offer
+                    offer[0, c], offer[1, c], offer[2, c] = q.land_offer, q.air, q.sea
+                    pot[0, c], pot[1, c], pot[2, c] = q.pot_land, q.pot_air, q.pot_sea
+                    sends_troops[c] = q.sends_troops
                     c += 1
             if c == 0:
                 continue  # nobody pledged anything: the force is empty all run (totals stay zero)
-            deployed[:c] = False
-            withdrawn[:c] = False
-            ready[:c] = 0
+            deployed[:, :c] = False
+            withdrawn[:, :c] = False
+            ready[:, :c] = 0
             land[:c] = 0.0
             current[:] = 0.0
             land_total_prev = 0.0
@@ -160,35 +178,44 @@ def _compile_block(rules_key: str):
                 leads = False
                 current[:] = 0.0
                 new_land[:c] = 0.0
+                level = _backstop_level(backstop_scheduled[t], offered[r])
+                assessed = t >= assess_start
                 for j in range(c):
                     col = cols[j]
-                    bits_static = _static_conditions(t, ceasefire_month, backstop_by_month[t], required_backstop[col],
-                                                     un_framework, requires_un[col], takes_part[r, col],
+                    bits_static = _static_conditions(t, ceasefire_month, level, required[r, col], un_framework,
+                                                     requires_un[col], takes_part[r, col], sends_troops[j],
                                                      fall_month[r, col])
-                    dep0, wd0 = deployed[j], withdrawn[j]
-                    dep, rdy, wd, bits = _decide(bits_static == 0, has_offer[j], wd0, follows[col], leads_prev,
-                                                 land_total_prev - land[j], momentum[col], ready[j], delay[col], dep0)
-                    reasons[r, col] = _held_back(reasons[r, col], bits_static, bits, True, t >= assess_start,
-                                                 dep0 and not dep)
-                    if wd and not wd0:
-                        withdrawn_month[r, col] = t
-                    if _state_changed(dep, dep0, wd, wd0, bits):
-                        changed = True
-                    deployed[j], withdrawn[j], ready[j] = dep, wd, rdy
-                    if dep:
-                        new_land[j] = offer[0, j]
-                        for k in range(3):
+                    others_land = land_total_prev - land[j]
+                    for k in range(3):
+                        if not pot[k, j]:
+                            continue
+                        sk = _component_bits(bits_static, binds[k])
+                        dep0, wd0 = deployed[k, j], withdrawn[k, j]
+                        dep, rdy, wd, bits = _decide(sk == 0, offer[k, j] > 0, wd0, follows[col] and follows_k[k],
+                                                     leads_prev, others_land, momentum[col] * momentum_k[k],
+                                                     ready[k, j], delay[col] * delay_k[k], assessed, dep0)
+                        reasons[r, col, k] = _held_back(reasons[r, col, k], sk, bits, True, assessed,
+                                                        dep0 and not dep)
+                        if wd and not wd0 and withdrawn_month[r, col] < 0:
+                            withdrawn_month[r, col] = t
+                        if _state_changed(dep, dep0, wd, wd0, bits):
+                            changed = True
+                        deployed[k, j], withdrawn[k, j], ready[k, j] = dep, wd, rdy
+                        if dep:
                             current[k] += offer[k, j]
+                    if deployed[0, j]:
+                        new_land[j] = offer[0, j]
                         if is_lead[col]:
                             leads = True
                 land[:c] = new_land[:c]
-                # Russia: a strike on the troops on the ground; the country hit may withdraw.
+                # Russia: a strike on the troops on the ground; the country hit may take its troops home.
                 if _incident_occurs(u_incident[r, t], incident_rate, russia_rejects, current[0]):
                     target = _incident_target(land[:c], u_target[r, t])
                     if _withdraws(u_casualty[r, t], casualty[cols[target]]):
-                        withdrawn[target] = True
-                        withdrawn_month[r, cols[target]] = t
-                        reasons[r, cols[target]] |= _INCIDENT
+                        withdrawn[0, target] = True
+                        if withdrawn_month[r, cols[target]] < 0:
+                            withdrawn_month[r, cols[target]] = t
+                        reasons[r, cols[target], 0] |= _INCIDENT
                         changed = True
                 land_total_prev = current[0]
                 leads_prev = leads
@@ -215,22 +242,24 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
     falls = np.flatnonzero(rules.can_fall(**p.fall_inputs(every)))  # the others are never out for this
     if falls.size:
         fall_month[:, falls] = rules.government_fall_month(**p.fall_inputs(falls), **d.fall_inputs(every, falls))
+    run = p.per_run(d)
     takes_part = np.zeros((n, C), dtype=bool)
     pledge = np.zeros((n, C, 3))
     over_capacity = np.zeros((n, C), dtype=bool)
-    reasons = np.zeros((n, C), dtype=np.int64)
+    reasons = np.zeros((n, C, 3), dtype=np.int64)
     withdrawn_month = np.full((n, C), -1, dtype=np.int64)
     months_deployed = np.zeros((n, C), dtype=np.int64)
     window_sum = np.zeros((n, C, 3))
     totals = np.zeros((3, n, T))
     monthly = np.zeros((n, T, C, 3)) if collect_countries else np.zeros((1, 1, 1, 3))
-    _block(**p.constant_inputs(every), fall_month=fall_month, **d.constant_inputs(every, every),
-           schedule=rules.schedule_events(T, p.ceasefire_month, p.backstop_by_month, p.assess_start),
-           backstop_by_month=p.backstop_by_month, ceasefire_month=int(p.ceasefire_month),
-           un_framework=bool(p.un_framework), required_backstop=p.required_backstop, requires_un=p.requires_un,
+    _block(**p.constant_inputs(every), land_cap=run.land_cap, fall_month=fall_month,
+           **d.constant_inputs(every, every),
+           schedule=rules.schedule_events(T, p.ceasefire_month, p.backstop_scheduled, p.assess_start),
+           backstop_scheduled=p.backstop_scheduled, offered=run.offered, ceasefire_month=int(p.ceasefire_month),
+           un_framework=bool(p.un_framework), required=run.required, requires_un=p.requires_un,
            follows=p.follows_leads, momentum=p.momentum_threshold, delay=p.mandate_delay, is_lead=p.is_lead,
-           casualty=p.casualty_withdraw, u_incident=d.incident, u_target=d.target, u_casualty=d.casualty,
-           incident_rate=float(p.incident_rate), russia_rejects=bool(p.russia_rejects),
+           casualty=p.casualty_withdraw, binds=p.binds, u_incident=d.incident, u_target=d.target,
+           u_casualty=d.casualty, incident_rate=float(p.incident_rate), russia_rejects=bool(p.russia_rejects),
            assess_start=int(p.assess_start), fast_forward=bool(fast_forward), takes_part=takes_part, pledge=pledge,
            over_capacity=over_capacity, reasons=reasons, withdrawn_month=withdrawn_month,
            months_deployed=months_deployed, window_sum=window_sum, totals=totals, monthly=monthly,
@@ -245,6 +274,8 @@ def simulate(p: Params, d: Draws, runs: np.ndarray, *, collect_countries: bool =
         months_deployed=months_deployed,
         reasons=reasons,
         withdrawn_month=withdrawn_month,
+        uncertain=run.values,
+        thresholds=run.thresholds,
         country_monthly=monthly if collect_countries else None,
     )
 

@@ -2,20 +2,22 @@
 
 Each month (a step):
 
-1. the US announces its backstop level (scenario schedule);
-2. every country that pledged anything decides at once, from last month's force (synchronous update:
+1. every country that pledged anything decides at once, on each component it pledged, from last month's
+   force and this month's US backstop level (the US agent's; synchronous update:
    agents read only last month's totals and their own state, so their order does not matter and they are
    not shuffled); each writes its contribution into the model's per-country arrays;
-3. the month's totals are summed from those arrays (no scan over agent objects);
-4. Russia may strike the troops on the ground; the country hit may withdraw (effective next month);
-5. running bookkeeping (months in the force, sums over the assessment window) and, if asked, the
+2. the month's totals are summed from those arrays (no scan over agent objects);
+3. Russia may strike the troops on the ground; the country hit may withdraw (effective next month);
+4. running bookkeeping (months in the force, sums over the assessment window) and, if asked, the
    DataCollector.
 
 Fast-forward: what does not depend on other countries (ceasefire, US backstop schedule, UN framework,
 willingness, falls of government) is fixed for the run, so it is computed once, for every month, at the
-start. A month in which no such condition changes, Russia cannot strike, and nobody joined, left or was
-counting down a mandate the month before would repeat last month's decisions exactly; in such a month
-the countries are not asked again (``fast_forward=False`` asks them anyway: the results are identical).
+start, as are the run's declared uncertainties (``Params.per_run``: the backstop offered and required,
+thresholds, army share). A month in which no such condition changes, Russia cannot strike, and nobody
+joined, left or was counting down a mandate the month before would repeat last month's decisions
+exactly; in such a month the countries are not asked again (``fast_forward=False`` asks them anyway:
+the results are identical).
 
 All randomness is in ``draws`` (one run's :class:`sim.draws.Draws`), drawn up front from the scenario's
 seed, so the ensemble engine given the same draws reproduces this run exactly.
@@ -55,19 +57,22 @@ class ReassuranceModel(mesa.Model):
         self.draws, self.run, self.fast_forward = draws, run, fast_forward
         T, C = p.horizon, p.n_countries
         self.month = 0
-        self.backstop_level = int(p.backstop_by_month[0])
-        # Fixed for the run, for every country at once: pledges, fall months, static conditions by month.
+        # Fixed for the run, for every country at once: the run's declared uncertainties, pledges, fall
+        # months, and the static conditions of every month under the US agent's backstop.
+        run = self.run_values = p.per_run(draws)
+        self.us = USBackstop(self, int(run.offered[0]))
         fall = rules.government_fall_month(**p.fall_inputs(slice(None)), **draws.fall_inputs(0, slice(None)))
-        k = rules.run_constants(**p.constant_inputs(slice(None)), fall_month=fall,
+        k = rules.run_constants(**p.constant_inputs(slice(None)), land_cap=run.land_cap[0],
                                 **draws.constant_inputs(0, slice(None)))
-        static = rules.static_conditions(np.arange(T)[:, None], p.ceasefire_month, p.backstop_by_month[:, None],
-                                         p.required_backstop, p.un_framework, p.requires_un, k.takes_part,
-                                         k.fall_month)
-        schedule = rules.schedule_events(T, p.ceasefire_month, p.backstop_by_month, p.assess_start)
-        self.events = rules.month_events(schedule, k.fall_month, k.potential, draws.incident[0], p.incident_rate,
+        months = np.arange(T)
+        static = rules.static_conditions(months[:, None], p.ceasefire_month, self.us.level(months)[:, None],
+                                         run.required[0], p.un_framework, p.requires_un, k.takes_part,
+                                         k.sends_troops, fall)
+        schedule = rules.schedule_events(T, p.ceasefire_month, p.backstop_scheduled, p.assess_start)
+        pledged = k.pot_land | k.pot_air | k.pot_sea
+        self.events = rules.month_events(schedule, fall, pledged, draws.incident[0], p.incident_rate,
                                          p.russia_rejects).tolist()
         static_lists = static.T.tolist()
-        self.us = USBackstop(self)
         self.countries = [CountryAgent(self, i, k, static_lists[i]) for i in range(C)]
         # Only countries that pledged anything need to decide; the others stay at zero all run.
         self.deciders = AgentSet([a for a in self.countries if a.potential], random=self.random)
@@ -91,21 +96,21 @@ class ReassuranceModel(mesa.Model):
                                             "deployed": "deployed"}}
             self.datacollector = mesa.DataCollector(
                 model_reporters={"land": "land_total", "air": "air_total", "sea": "sea_total",
-                                 "backstop_level": "backstop_level", "incidents": lambda m: m.russia.incidents},
+                                 "backstop_level": lambda m: int(m.us.level(min(m.month, m.params.horizon - 1))),
+                                 "incidents": lambda m: m.russia.incidents},
                 agenttype_reporters=agenttype)
 
     def record_country(self, agent: CountryAgent) -> None:
         """Running bookkeeping of a country's contribution this month (called by the agent)."""
         i = agent.index
         self.land_now[i], self.air_now[i], self.sea_now[i] = agent.land, agent.air, agent.sea
-        self.deployed_now[i] = agent.deployed
-        if agent.deployed and agent.is_lead:
+        self.deployed_now[i] = agent.deployed[0] or agent.deployed[1] or agent.deployed[2]
+        if agent.deployed[0] and agent.is_lead:
             self.leads_present = True
 
     def step(self) -> None:
         """One month."""
         t = self.month
-        self.us.step()
         if self.changed or self.events[t] or not self.fast_forward:
             self.changed = False
             self.leads_present = False
@@ -136,13 +141,15 @@ class ReassuranceModel(mesa.Model):
             land=self.totals[None, :, 0].copy(),
             air=self.totals[None, :, 1].copy(),
             sea=self.totals[None, :, 2].copy(),
-            pledge=np.array([[(a.land_pledge, a.air_pledge, a.sea_pledge) for a in cs]], dtype=float),
+            pledge=np.array([[a.pledges for a in cs]], dtype=float),
             over_capacity=np.array([[a.over_capacity for a in cs]], dtype=bool),
             takes_part=np.array([[a.takes_part for a in cs]], dtype=bool),
             window_sum=self.window_sum[None].copy(),
             months_deployed=self.months_deployed[None].copy(),
             reasons=np.array([[a.reasons for a in cs]], dtype=np.int64),
             withdrawn_month=np.array([[a.withdrawn_month for a in cs]], dtype=np.int64),
+            uncertain=self.run_values.values.copy(),
+            thresholds=self.run_values.thresholds.copy(),
             country_monthly=None if self.country_monthly is None else self.country_monthly[None].copy(),
         )
 

@@ -7,8 +7,11 @@ were split into blocks.
 
 - :func:`per_run`: one row per run: each component's threshold test, and how many countries each
   condition held back;
-- ``summary``: one row per component: probability the threshold holds, with a 95% Wilson interval,
-  and quantiles of the lowest strength over the assessment window;
+- ``summary``: one row per component: probability the threshold holds, with a 95% Wilson interval, its
+  verdict by probability band, the ceiling (the most any run could reach) and quantiles of the lowest
+  strength over the assessment window;
+- ``drivers``: one row per component, drawn uncertainty and value band: P(met) in the runs that drew it,
+  and the uncertainty's first-order index (its share of the variance of "met");
 - ``per_country``: one row per country: expected pledge and contribution, how often it took part, was
   deployed, withdrew, and how often each condition held it back;
 - ``per_month``: one row per month: quantiles of each component's strength and the share of runs at
@@ -23,20 +26,27 @@ import pandas as pd
 
 from sim import rules
 from sim.arrays import RunArrays
-from sim.baseline import COMPONENTS
+from sim.baseline import BACKSTOP_LEVELS, COMPONENTS
+from sim.ceiling import ceilings
 from sim.params import Params
+from sim.uncertainty import UNCERTAINTIES
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 Z95 = 1.959963984540054
 
 
-MET_IF_P_AT_LEAST = 0.5
-"""A threshold is called "met" for a scenario when it holds in at least half of the runs."""
+VERDICT_BANDS: tuple[tuple[float, str], ...] = ((0.9, "likely met"), (0.1, "uncertain"), (0.0, "unlikely"))
+"""Verdict words by the probability that a threshold holds: the first band whose floor P(met) reaches
+("likely met" at P >= 0.9, "unlikely" at P < 0.1, "uncertain" between); the interval is shown beside it."""
+CANNOT = "cannot be met"
+"""The verdict when the threshold is above the ceiling: no run of the scenario could reach it."""
 
 
-def verdict_label(p_met: float) -> str:
-    """``"met"`` when the threshold holds in at least half the runs, else ``"not met"``."""
-    return "met" if p_met >= MET_IF_P_AT_LEAST else "not met"
+def verdict_label(p_met: float, *, reachable: bool = True) -> str:
+    """The verdict words for a probability that the threshold holds (:data:`VERDICT_BANDS`)."""
+    if not reachable:
+        return CANNOT
+    return next(word for floor, word in VERDICT_BANDS if p_met >= floor)
 
 
 def wilson_interval(successes: np.ndarray | int, n: int, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
@@ -52,8 +62,29 @@ def wilson_interval(successes: np.ndarray | int, n: int, z: float = Z95) -> tupl
 
 
 def threshold_tests(res: RunArrays, p: Params) -> dict[str, tuple[np.ndarray, ...]]:
-    """Per component: ``(met, margin, first_below, minimum, mean)`` arrays over runs (rules.threshold_test)."""
-    return {c: rules.threshold_test(res.series(c), p.thresholds[c], p.assess_start) for c in COMPONENTS}
+    """Per component: ``(met, margin, first_below, minimum, mean)`` arrays over runs (rules.threshold_test),
+    each run against its own threshold (air and sea may be drawn)."""
+    return {c: rules.threshold_test(res.series(c), res.thresholds[:, k], p.assess_start)
+            for k, c in enumerate(COMPONENTS)}
+
+
+def held_back_columns(p: Params) -> list[tuple[int, str, int, str]]:
+    """``(component index, component, bit, condition)`` for every condition that can bind a component."""
+    return [(k, comp, bit, name) for k, comp in enumerate(COMPONENTS) for bit, name in rules.CONDITIONS.items()
+            if p.binds_condition(bit, k)]
+
+
+DRAWN_COLUMNS = tuple(u.name for u in UNCERTAINTIES if not u.name.endswith("_threshold"))
+"""Declared uncertainties written to the per-run table under their own name (the drawn thresholds are
+the ``{component}_threshold`` columns)."""
+
+
+def _uncertain_column(res: RunArrays, name: str):
+    i = [u.name for u in UNCERTAINTIES].index(name)
+    v = res.uncertain[:, i]
+    if UNCERTAINTIES[i].kind == "level":
+        return np.array(BACKSTOP_LEVELS, dtype=object)[v.astype(np.int64)]
+    return v
 
 
 UNITS = {"land": "troops", "air": "combat aircraft", "sea": "mine-countermeasure vessels"}
@@ -64,7 +95,7 @@ def per_run(res: RunArrays, p: Params, *, scenario: str, seed: int) -> pd.DataFr
     cols: dict[str, object] = {"scenario": scenario, "run": res.run, "seed": seed}
     all_met = np.ones(res.n, dtype=bool)
     for comp, (met, margin, first_below, minimum, mean) in threshold_tests(res, p).items():
-        cols[f"{comp}_threshold"] = p.thresholds[comp]
+        cols[f"{comp}_threshold"] = res.thresholds[:, COMPONENTS.index(comp)]
         cols[f"{comp}_met"] = met
         cols[f"{comp}_margin"] = margin
         cols[f"{comp}_first_month_below"] = first_below
@@ -72,9 +103,41 @@ def per_run(res: RunArrays, p: Params, *, scenario: str, seed: int) -> pd.DataFr
         cols[f"{comp}_mean"] = mean
         all_met &= met
     cols["all_met"] = all_met
-    for bit, name in rules.CONDITIONS.items():
-        cols[f"held_back_{name}"] = ((res.reasons & bit) != 0).sum(axis=1).astype(np.int16)
+    for name in DRAWN_COLUMNS:
+        cols[name] = _uncertain_column(res, name)
+    for k, comp, bit, name in held_back_columns(p):
+        cols[f"held_back_{comp}_{name}"] = ((res.reasons[:, :, k] & bit) != 0).sum(axis=1).astype(np.int16)
     return pd.DataFrame(cols)
+
+
+DRIVER_BINS = 4
+"""Equal-width bands of a drawn range, for the ``drivers`` table (a level's options are its own bands)."""
+
+
+def _driver_bands(p: Params) -> list[tuple[int, str, np.ndarray, list[str]]]:
+    """``(column in RunArrays.uncertain, name, band edges or option values, band labels)`` of every
+    uncertainty the scenario leaves drawn."""
+    out = []
+    for i, (u, d) in enumerate(zip(UNCERTAINTIES, p.drawn, strict=True)):
+        if d.pinned is not None or d.low == d.high:
+            continue
+        if u.kind == "level":
+            out.append((i, u.name, d.values, [BACKSTOP_LEVELS[int(v)] for v in d.values]))
+        elif u.kind == "whole" and d.high - d.low < 2 * DRIVER_BINS:  # a few whole numbers: each its own band
+            values = np.arange(d.low, d.high + 1)
+            out.append((i, u.name, np.append(values, d.high + 1), [f"{v:,.0f}" for v in values]))
+        else:
+            edges = np.linspace(d.low, d.high, DRIVER_BINS + 1)
+            fmt = "{:.2f}" if u.kind == "real" else "{:,.0f}"
+            labels = [f"{fmt.format(a)}-{fmt.format(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+            out.append((i, u.name, edges, labels))
+    return out
+
+
+def _band_of(values: np.ndarray, edges_or_options: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "level":
+        return np.searchsorted(np.sort(edges_or_options), values).astype(np.int64)
+    return np.clip(np.searchsorted(edges_or_options, values, side="right") - 1, 0, len(edges_or_options) - 2)
 
 
 class TableBuilder:
@@ -82,9 +145,9 @@ class TableBuilder:
 
     Every statistic is a count, a sum of whole numbers or a quantile of kept values, so the tables do not
     depend on how runs were split into blocks or in which order the blocks arrive (serial, parallel or
-    distributed runs give identical tables). Memory: the per-run rows (if ``keep_runs``), one minimum per
-    run and component, and, if ``months``, each run's monthly totals (float32: exact for whole numbers
-    below 16 million).
+    distributed runs give identical tables). Memory: the per-run rows (if ``keep_runs``), one minimum and
+    one margin per run and component, and, if ``months``, each run's monthly totals (float32: exact for
+    whole numbers below 16 million).
     """
 
     def __init__(self, p: Params, *, scenario: str, seed: int, months: bool = True, keep_runs: bool = True):
@@ -96,6 +159,7 @@ class TableBuilder:
         self.per_run_blocks: list[pd.DataFrame] = []
         self.met = dict.fromkeys(COMPONENTS, 0)
         self.minima: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
+        self.margins: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
         self.window_total = dict.fromkeys(COMPONENTS, 0.0)  # sum over runs of the window's strength (whole)
         self.takes_part = np.zeros(C, dtype=np.int64)
         self.pledge = np.zeros((C, 3))
@@ -103,10 +167,14 @@ class TableBuilder:
         self.months_deployed = np.zeros(C, dtype=np.int64)
         self.withdrew = np.zeros(C, dtype=np.int64)
         self.over = np.zeros(C, dtype=np.int64)
-        self.held = np.zeros((C, len(rules.CONDITIONS)), dtype=np.int64)
+        self.held_columns = held_back_columns(p)
+        self.held = np.zeros((C, len(self.held_columns)), dtype=np.int64)
         self.series: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
         self.month_sum = {c: np.zeros(T) for c in COMPONENTS}
         self.month_at = {c: np.zeros(T, dtype=np.int64) for c in COMPONENTS}
+        self.bands = _driver_bands(p)
+        self.band_runs = [np.zeros(len(labels), dtype=np.int64) for *_, labels in self.bands]
+        self.band_met = {c: [np.zeros(len(labels), dtype=np.int64) for *_, labels in self.bands] for c in COMPONENTS}
 
     def add(self, res: RunArrays) -> None:
         """Take in a block of runs."""
@@ -114,15 +182,22 @@ class TableBuilder:
         self.n += res.n
         self.runs.append(res.run)
         tests = threshold_tests(res, p)
-        for comp, (met, _m, _f, minimum, _mean) in tests.items():
+        band_idx = [_band_of(res.uncertain[:, i], edges, UNCERTAINTIES[i].kind) for i, _n, edges, _l in self.bands]
+        for b, idx in enumerate(band_idx):
+            self.band_runs[b] += np.bincount(idx, minlength=len(self.band_runs[b]))
+        for k, (comp, (met, margin, _f, minimum, _mean)) in enumerate(tests.items()):
             self.met[comp] += int(met.sum())
             self.minima[comp].append(minimum)
+            self.margins[comp].append(margin)
             series = res.series(comp)
             self.window_total[comp] += float(series[:, p.assess_start:].sum())
             self.month_sum[comp] += series.sum(axis=0)
-            self.month_at[comp] += (series >= p.thresholds[comp]).sum(axis=0)
+            self.month_at[comp] += (series >= res.thresholds[:, k, None]).sum(axis=0)
             if self.months:
                 self.series[comp].append(series.astype(np.float32))
+            for b, idx in enumerate(band_idx):
+                self.band_met[comp][b] += np.bincount(idx, weights=met, minlength=len(self.band_runs[b])).astype(
+                    np.int64)
         if self.keep_runs:
             self.per_run_blocks.append(per_run(res, p, scenario=self.scenario, seed=self.seed))
         self.takes_part += res.takes_part.sum(axis=0)
@@ -131,33 +206,62 @@ class TableBuilder:
         self.months_deployed += res.months_deployed.sum(axis=0)
         self.withdrew += (res.withdrawn_month >= 0).sum(axis=0)
         self.over += res.over_capacity.sum(axis=0)
-        for j, bit in enumerate(rules.CONDITIONS):
-            self.held[:, j] += ((res.reasons & bit) != 0).sum(axis=0)
+        for j, (k, _comp, bit, _name) in enumerate(self.held_columns):
+            self.held[:, j] += ((res.reasons[:, :, k] & bit) != 0).sum(axis=0)
 
     def _order(self) -> np.ndarray:
         return np.argsort(np.concatenate(self.runs), kind="stable")
 
     def summary(self) -> pd.DataFrame:
-        """One row per component: P(threshold held) with its 95% interval, and strength quantiles."""
+        """One row per component: P(threshold held) with its 95% interval, verdict, ceiling, strength quantiles."""
         p, n = self.p, self.n
         window = p.horizon - p.assess_start
+        tops = ceilings(p)
         rows = []
         for comp in COMPONENTS:
             k = self.met[comp]
             lo, hi = wilson_interval(k, n)
+            t_lo, t_hi = p.threshold_range(comp)
+            top = tops[comp]
             minimum = np.concatenate(self.minima[comp])
             row = {
                 "scenario": self.scenario, "seed": self.seed, "component": comp, "unit": UNITS[comp],
-                "threshold": p.thresholds[comp], "runs": n, "runs_met": k, "p_met": k / n,
-                "p_met_low95": float(lo), "p_met_high95": float(hi), "verdict": verdict_label(k / n),
+                "threshold": t_lo if t_lo == t_hi else np.nan, "threshold_low": t_lo, "threshold_high": t_hi,
+                "runs": n, "runs_met": k, "p_met": k / n,
+                "p_met_low95": float(lo), "p_met_high95": float(hi),
+                "verdict": verdict_label(k / n, reachable=not top.why_not(t_lo)),
+                "ceiling": top.ceiling, "ceiling_reason": top.why_not(t_hi),
                 "assess_from_month": p.assess_start, "horizon_months": p.horizon,
                 "mean_strength": self.window_total[comp] / (n * window),
             }
             for q, v in zip(QUANTILES, np.quantile(minimum, QUANTILES), strict=True):
                 row[f"min_strength_q{int(q * 100):02d}"] = float(v)
-            row["median_margin"] = row["min_strength_q50"] - p.thresholds[comp]  # margin = minimum - threshold
+            row["median_margin"] = float(np.median(np.concatenate(self.margins[comp])))  # minimum - threshold
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def drivers(self) -> pd.DataFrame:
+        """Which drawn uncertainties decide each verdict: per component, uncertainty and band, the runs that
+        drew it and P(met) among them, and the uncertainty's first-order index: the share of the variance
+        of "met" explained by the band it fell in (the correlation ratio, a given-data estimate of the
+        first-order Sobol index; 0 when "met" does not vary)."""
+        rows = []
+        n = self.n
+        for comp in COMPONENTS:
+            p_all = self.met[comp] / n
+            var = p_all * (1 - p_all)
+            for b, (_i, name, _e, labels) in enumerate(self.bands):
+                runs, met = self.band_runs[b], self.band_met[comp][b]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    p_band = np.where(runs > 0, met / np.maximum(runs, 1), np.nan)
+                between = float(np.nansum(runs * (p_band - p_all) ** 2) / n)
+                index = between / var if var > 0 else 0.0
+                for label, r, m, pb in zip(labels, runs, met, p_band, strict=True):
+                    rows.append({"scenario": self.scenario, "component": comp, "uncertainty": name, "band": label,
+                                 "runs": int(r), "runs_met": int(m), "p_met": float(pb),
+                                 "first_order_index": index})
+        cols = ["scenario", "component", "uncertainty", "band", "runs", "runs_met", "p_met", "first_order_index"]
+        return pd.DataFrame(rows, columns=cols)
 
     def per_country(self) -> pd.DataFrame:
         """One row per country: expected pledge and contribution, participation, binding conditions."""
@@ -171,9 +275,11 @@ class TableBuilder:
         df["share_of_months_deployed"] = self.months_deployed / (n * p.horizon)
         df["p_withdrew"] = self.withdrew / n
         df["p_over_capacity"] = self.over / n
-        df["sustainable_land"] = p.land_cap
-        for j, name in enumerate(rules.CONDITIONS.values()):
-            df[f"p_held_back_{name}"] = self.held[:, j] / n
+        cap_lo, cap_hi = p.land_cap_range
+        df["sustainable_land_low"] = cap_lo
+        df["sustainable_land_high"] = cap_hi
+        for j, (_k, comp, _bit, name) in enumerate(self.held_columns):
+            df[f"p_held_back_{comp}_{name}"] = self.held[:, j] / n
         return df
 
     def per_month(self) -> pd.DataFrame:
@@ -200,6 +306,7 @@ class TableBuilder:
             rows = pd.concat(self.per_run_blocks, ignore_index=True)
             out["per_run"] = rows.iloc[self._order()].reset_index(drop=True)
         out["per_country"] = self.per_country()
+        out["drivers"] = self.drivers()
         if self.months:
             out["per_month"] = self.per_month()
         return out

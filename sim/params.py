@@ -2,18 +2,22 @@
 
 :func:`compile_params` is the one place where data fields become numbers: a pledge share becomes troops,
 capacity becomes what can be sustained under the scenario's rotation ratio, the US backstop schedule
-becomes a level per month. Both the Mesa model and the ensemble engine take a :class:`Params`.
+becomes a level per month, each declared uncertainty becomes pinned or drawn (:mod:`sim.uncertainty`).
+Both the Mesa model and the ensemble engine take a :class:`Params`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from sim import rules
-from sim.baseline import BACKSTOP_LEVELS, Baseline, Sourced, load_baseline
+from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, Baseline, load_baseline
+from sim.draws import Draws
 from sim.scenario import Scenario, country_fields
+from sim.uncertainty import NAMES, UNCERTAINTIES, Drawn, compile_drawn
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,8 +25,14 @@ class Params:
     """Numbers for one scenario. Per-country arrays are ``[countries]`` in baseline order.
 
     Units: troops (land), combat aircraft (air), mine-countermeasure vessels (sea); months; monthly
-    probabilities. ``land_cap``/``sea_cap`` are what can be sustained (rules.sustainable_*); air has no
-    capacity data, so air pledges are not capped. Pledge ranges are whole numbers.
+    probabilities. Land capacity is what a country's land forces can sustain under the rotation ratio
+    (``rules.sustainable_troops``); its army share is a declared uncertainty, so it is computed per run
+    (:meth:`per_run`). ``sea_cap`` is what a navy can sustain; air has no capacity data, so air pledges are
+    not capped. Pledge ranges are whole numbers. ``required_backstop`` is a fixed level (index into
+    ``BACKSTOP_LEVELS``) where ``required_group`` is -1, else the index (in ``drawn``) of the declared
+    uncertainty that gives it per run. ``backstop_scheduled`` is the level scheduled for each month, or -1
+    for the run's own (pinned or drawn) ``us_backstop``. ``binds`` is one bit mask per component of the
+    conditions that bind it (data: ``[conditions]``).
     """
 
     iso3: tuple[str, ...]
@@ -34,10 +44,14 @@ class Params:
     air_hi: np.ndarray
     sea_lo: np.ndarray
     sea_hi: np.ndarray
-    land_cap: np.ndarray
+    active: np.ndarray
     sea_cap: np.ndarray
+    deployable_share: float
+    rotation_ratio: float
     p_participate: np.ndarray
+    p_troops: np.ndarray
     required_backstop: np.ndarray
+    required_group: np.ndarray
     requires_un: np.ndarray
     mandate_delay: np.ndarray
     follows_leads: np.ndarray
@@ -48,15 +62,15 @@ class Params:
     withdraw_if_fall: np.ndarray
     forced_fall_month: np.ndarray
     casualty_withdraw: np.ndarray
-    backstop_by_month: np.ndarray
+    backstop_scheduled: np.ndarray
+    binds: np.ndarray
+    drawn: tuple[Drawn, ...]
     ceasefire_month: int
     un_framework: np.bool_
     border_secure: np.bool_
     russia_rejects: np.bool_
     incident_rate: float
     threshold_land: float
-    threshold_air: float
-    threshold_sea: float
     assess_start: int
 
     @property
@@ -64,14 +78,62 @@ class Params:
         """Number of countries (agents) in the arrays."""
         return len(self.iso3)
 
+    def uncertainty(self, name: str) -> Drawn:
+        """One compiled declared uncertainty."""
+        return self.drawn[NAMES.index(name)]
+
+    def land_cap_at(self, army_share) -> np.ndarray:
+        """Each country's sustainable land troops at an army share (a number, or ``[runs, 1]``)."""
+        return rules.sustainable_troops(rules.land_forces(self.active, army_share), self.deployable_share,
+                                        self.rotation_ratio)
+
+    @property
+    def land_cap_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each country's sustainable land troops at the lowest and highest army share of the scenario."""
+        share = self.uncertainty("army_share")
+        return self.land_cap_at(share.low), self.land_cap_at(share.high)
+
+    def threshold_range(self, component: str) -> tuple[float, float]:
+        """The lowest and highest threshold of a component in this scenario (equal when pinned)."""
+        if component == "land":
+            return self.threshold_land, self.threshold_land
+        d = self.uncertainty(f"{component}_threshold")
+        return d.low, d.high
+
+    def required_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each country's lowest and highest required backstop level in this scenario."""
+        lo, hi = self.required_backstop.copy(), self.required_backstop.copy()
+        for j, g in enumerate(self.required_group):
+            if g >= 0:
+                lo[j], hi[j] = int(self.drawn[g].low), int(self.drawn[g].high)
+        return lo, hi
+
+    def offered_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """The lowest and highest US backstop level of each month in this scenario (``[horizon]`` each)."""
+        d = self.uncertainty("us_backstop")
+        s = self.backstop_scheduled
+        return (np.where(s >= 0, s, int(d.low)), np.where(s >= 0, s, int(d.high)))
+
+    def per_run(self, d: Draws) -> PerRun:
+        """The run-level quantities of the runs whose draws are ``d`` (numpy; both engines call this)."""
+        u = d.uncertain
+        values = np.stack([x.draw(u[:, i]) for i, x in enumerate(self.drawn)], axis=1)
+        groups = values[:, np.maximum(self.required_group, 0)].astype(np.int64)
+        required = np.where(self.required_group >= 0, groups, self.required_backstop[None, :])
+        land_cap = self.land_cap_at(values[:, NAMES.index("army_share"), None])
+        thresholds = np.stack([np.full(d.n, self.threshold_land), values[:, NAMES.index("air_threshold")],
+                               values[:, NAMES.index("sea_threshold")]], axis=1)
+        return PerRun(values=values, offered=values[:, NAMES.index("us_backstop")].astype(np.int64),
+                      required=required, land_cap=land_cap, thresholds=thresholds)
+
     def constant_inputs(self, cols) -> dict:
         """The per-country parameters of :func:`sim.rules.run_constants` for countries ``cols``.
 
-        ``cols`` is an index or an index array; the scenario's border lever is added.
+        Not the run's ``land_cap``, which :meth:`per_run` gives; the scenario's border lever is added.
         """
         return {
-            "p_participate": self.p_participate[cols], "land_lo": self.land_lo[cols],
-            "land_hi": self.land_hi[cols], "land_cap": self.land_cap[cols], "air_lo": self.air_lo[cols],
+            "p_participate": self.p_participate[cols], "p_troops": self.p_troops[cols],
+            "land_lo": self.land_lo[cols], "land_hi": self.land_hi[cols], "air_lo": self.air_lo[cols],
             "air_hi": self.air_hi[cols], "sea_lo": self.sea_lo[cols], "sea_hi": self.sea_hi[cols],
             "sea_cap": self.sea_cap[cols], "border_priority": self.border_priority[cols],
             "border_secure": self.border_secure,
@@ -82,32 +144,59 @@ class Params:
         return {"hazard": self.fall_hazard[cols], "p_withdraw": self.withdraw_if_fall[cols],
                 "forced_month": self.forced_fall_month[cols]}
 
-    @property
-    def thresholds(self) -> dict[str, float]:
-        """Threshold per component: troops, aircraft, vessels."""
-        return {"land": self.threshold_land, "air": self.threshold_air, "sea": self.threshold_sea}
+    def binds_condition(self, bit: int, component: int) -> bool:
+        """Whether a condition (its bit) binds a component (0 land, 1 air, 2 sea)."""
+        return bool(self.binds[component] & bit)
+
+
+class PerRun(NamedTuple):
+    """Run-level quantities, ``[runs, ...]``.
+
+    Every declared uncertainty's value (``values``, in
+    :data:`sim.uncertainty.NAMES` order), the US backstop offered (a level), each country's required
+    level, each country's sustainable land troops, and each component's threshold (``[runs, 3]``).
+    """
+
+    values: np.ndarray
+    offered: np.ndarray
+    required: np.ndarray
+    land_cap: np.ndarray
+    thresholds: np.ndarray
+
+
+def default_threshold(component: str, air_mission: str, baseline: Baseline | None = None):
+    """The declared range of the air or sea threshold a scenario that pins none draws from.
+
+    A Sourced (with its provenance) whose value is ``[low, high]``.
+    """
+    baseline = baseline or load_baseline()
+    if component not in ("air", "sea"):
+        raise ValueError(f"only air and sea have drawn thresholds, not {component!r} (land is set by the scenario)")
+    s = baseline.uncertainties[f"{component}_threshold"]
+    value = s.value[air_mission] if isinstance(s.value, dict) else s.value
+    return replace(s, value=list(value))
 
 
 def backstop_schedule(scenario: Scenario) -> np.ndarray:
-    """The US backstop level (index into BACKSTOP_LEVELS) for each month of the horizon."""
+    """The scheduled US backstop level for each month of the horizon.
+
+    -1 until the first scheduled change (the run's own level, pinned or drawn), then the level each change
+    sets.
+    """
     lv = scenario.levers
-    levels = np.full(lv.horizon_months, BACKSTOP_LEVELS.index(lv.us_backstop), dtype=np.int64)
+    levels = np.full(lv.horizon_months, -1, dtype=np.int64)
     for change in lv.us_backstop_changes:
         levels[change.month:] = BACKSTOP_LEVELS.index(change.level)
     return levels
 
 
-def default_threshold(component: str, air_mission: str, baseline: Baseline | None = None) -> Sourced:
-    """The air or sea threshold the data gives when a scenario sets none, with its provenance.
-
-    Air depends on the mission (air support on demand, or a no-fly zone); sea is the de-mining group.
-    """
-    baseline = baseline or load_baseline()
-    if component == "air":
-        return baseline.force[f"air_threshold_{air_mission}"]
-    if component == "sea":
-        return baseline.force["sea_threshold"]
-    raise ValueError(f"only air and sea have data defaults, not {component!r} (land is set by the scenario)")
+def _binds(baseline: Baseline) -> np.ndarray:
+    """One bit mask per component of the conditions that bind it, from the data's ``[conditions]``."""
+    masks = np.zeros(3, dtype=np.int16)
+    for bit, name in rules.CONDITIONS.items():
+        for comp in baseline.conditions[name].value:
+            masks[COMPONENTS.index(comp)] |= bit
+    return masks
 
 
 def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Params:
@@ -131,14 +220,14 @@ def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Para
     sea = np.array([f["sea"].value for f in fields], dtype=float)
     forced = np.array([f["government_falls_month"].value if "government_falls_month" in f else -1 for f in fields],
                       dtype=np.int64)
+    pins = {"us_backstop": lv.us_backstop, "backstop_required_by_leads": lv.backstop_required_by_leads,
+            "backstop_required_by_others": lv.backstop_required_by_others, "air_threshold": scenario.thresholds.air,
+            "sea_threshold": scenario.thresholds.sea, "army_share": lv.army_share}
+    drawn = tuple(compile_drawn(u.name, baseline.uncertainties[u.name].value, pins[u.name], BACKSTOP_LEVELS,
+                                lv.air_mission) for u in UNCERTAINTIES)
+    required = [f["required_backstop"].value for f in fields]
 
     force = baseline.force
-    thr_air = scenario.thresholds.air
-    if thr_air is None:
-        thr_air = default_threshold("air", lv.air_mission, baseline).value
-    thr_sea = scenario.thresholds.sea
-    if thr_sea is None:
-        thr_sea = default_threshold("sea", lv.air_mission, baseline).value
     ceasefire_month = lv.ceasefire_month if lv.ceasefire else int(rules.NEVER)
     return Params(
         iso3=baseline.iso3,
@@ -147,11 +236,15 @@ def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Para
         land_lo=land_lo, land_hi=land_hi,
         air_lo=air[:, 0], air_hi=air[:, 1],
         sea_lo=sea[:, 0], sea_hi=sea[:, 1],
-        land_cap=rules.sustainable_troops(active, force["deployable_share"].value, lv.rotation_ratio),
+        active=active,
         sea_cap=rules.sustainable_vessels(vessels, lv.rotation_ratio),
+        deployable_share=float(force["deployable_share"].value),
+        rotation_ratio=float(lv.rotation_ratio),
         p_participate=col("p_participate"),
-        required_backstop=np.array([BACKSTOP_LEVELS.index(f["required_backstop"].value) for f in fields],
+        p_troops=col("p_troops"),
+        required_backstop=np.array([BACKSTOP_LEVELS.index(r) if r in BACKSTOP_LEVELS else -1 for r in required],
                                    dtype=np.int64),
+        required_group=np.array([NAMES.index(r) if r in NAMES else -1 for r in required], dtype=np.int64),
         requires_un=col("requires_un_framework", bool),
         mandate_delay=col("mandate_delay_months", np.int64),
         follows_leads=col("follows_leads", bool),
@@ -162,15 +255,15 @@ def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Para
         withdraw_if_fall=col("withdraw_if_government_falls"),
         forced_fall_month=forced,
         casualty_withdraw=col("casualty_withdraw_prob"),
-        backstop_by_month=backstop_schedule(scenario),
+        backstop_scheduled=backstop_schedule(scenario),
+        binds=_binds(baseline),
+        drawn=drawn,
         ceasefire_month=int(ceasefire_month),
         un_framework=np.bool_(lv.un_framework),
         border_secure=np.bool_(lv.eastern_border_secure),
         russia_rejects=np.bool_(lv.russia_stance == "reject"),
         incident_rate=float(lv.incident_rate),
         threshold_land=float(scenario.thresholds.land),
-        threshold_air=float(thr_air),
-        threshold_sea=float(thr_sea),
         assess_start=int(rules.assessment_start(ceasefire_month, force["build_up_months"].value,
                                                 lv.horizon_months)),
     )

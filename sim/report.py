@@ -7,12 +7,26 @@ import pandas as pd
 from sim import rules
 from sim.runner import ScenarioResult
 
-HELD_BACK_SHOWN = ("us_backstop", "un_framework", "border_priority", "willingness", "lead_nations", "momentum",
-                   "parliament_mandate", "government_fell", "incident", "cascade", "capacity", "ceasefire")
+HELD_BACK_SHOWN = ("us_backstop", "un_framework", "border_priority", "willingness", "troops_decision",
+                   "lead_nations", "momentum", "parliament_mandate", "government_fell", "incident", "cascade",
+                   "capacity", "ceasefire")
 
 
 def _n(x: float) -> str:
     return f"{x:,.0f}"
+
+
+def _threshold(row) -> str:
+    if row.threshold_low == row.threshold_high:
+        return _n(row.threshold_low)
+    return f"{_n(row.threshold_low)}-{_n(row.threshold_high)} (drawn)"
+
+
+def _ceiling(row) -> str:
+    text = f"ceiling {_n(row.ceiling)}"
+    if row.ceiling_reason:
+        text += f": a threshold above it cannot be met in this scenario ({row.ceiling_reason})"
+    return text
 
 
 def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
@@ -29,16 +43,29 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
     for row in summ.itertuples():
         if n == 1:
             state = "MET" if row.p_met == 1 else "NOT MET"
-            lines.append(f"  {row.component.upper():4} threshold {_n(row.threshold)} {row.unit}: {state}; "
-                         f"margin {row.median_margin:+,.0f}; lowest strength {_n(row.min_strength_q50)}")
+            lines.append(f"  {row.component.upper():4} threshold {_threshold(row)} {row.unit}: {state}; "
+                         f"margin {row.median_margin:+,.0f}; lowest strength {_n(row.min_strength_q50)}; "
+                         f"{_ceiling(row)}")
         else:
             state = f"{row.verdict.upper()} (holds in {row.runs_met:,} of {row.runs:,} runs)"
             lines.append(
-                f"  {row.component.upper():4} threshold {_n(row.threshold)} {row.unit}: {state} - "
+                f"  {row.component.upper():4} threshold {_threshold(row)} {row.unit}: {state} - "
                 f"P(met) = {row.p_met:.1%} [95% CI {row.p_met_low95:.1%}-{row.p_met_high95:.1%}]; "
                 f"lowest strength median {_n(row.min_strength_q50)} "
                 f"(5-95%: {_n(row.min_strength_q05)}-{_n(row.min_strength_q95)}); "
-                f"median margin {row.median_margin:+,.0f}")
+                f"median margin {row.median_margin:+,.0f}; {_ceiling(row)}")
+    drivers = result.tables.get("drivers")
+    if drivers is not None and not drivers.empty:
+        lines += ["", "What decides it (declared uncertainties drawn per run; P(met) by value, first-order index):"]
+        for comp, grp in drivers.groupby("component", sort=False):
+            top_u = grp.sort_values("first_order_index", ascending=False, kind="stable")
+            name = top_u.iloc[0].uncertainty
+            if top_u.iloc[0].first_order_index < 0.01:
+                lines.append(f"  {comp.upper():4} no declared uncertainty explains 1% of the variance")
+                continue
+            bands = grp[grp.uncertainty == name]
+            parts = ", ".join(f"{b.band} {b.p_met:.0%}" for b in bands.itertuples())
+            lines.append(f"  {comp.upper():4} {name} (index {top_u.iloc[0].first_order_index:.2f}): {parts}")
     lines += ["", "Who contributes (expected over the tested months: troops / aircraft / vessels):"]
     contrib = pc[(pc.expected_land > 0) | (pc.expected_air > 0) | (pc.expected_sea > 0)]
     contrib = contrib.sort_values("expected_land", ascending=False)
@@ -49,11 +76,11 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
                      f"{row.expected_sea:4.1f} vessels  (in the force {row.share_of_months_deployed:.0%} of months)")
     if len(contrib) > top:
         lines.append(f"  ... and {len(contrib) - top} more")
-    lines += ["", "What held countries back (share of runs in which the condition held the country back):"]
+    lines += ["", "What held countries' troops back (share of runs in which the condition held its land pledge back):"]
     shown = 0
-    cols = [f"p_held_back_{c}" for c in HELD_BACK_SHOWN if f"p_held_back_{c}" in pc]
+    cols = [f"p_held_back_land_{c}" for c in HELD_BACK_SHOWN if f"p_held_back_land_{c}" in pc]
     for row in pc.itertuples():
-        parts = [f"{c.removeprefix('p_held_back_')} {getattr(row, c):.0%}" for c in cols
+        parts = [f"{c.removeprefix('p_held_back_land_')} {getattr(row, c):.0%}" for c in cols
                  if getattr(row, c) >= 0.05]
         if parts:
             lines.append(f"  {row.country:<16} " + ", ".join(parts))
@@ -71,6 +98,7 @@ def condition_glossary() -> list[str]:
         "un_framework": "the country requires a UN framework and there is none",
         "border_priority": "land troops stay home while the eastern border is not secure",
         "willingness": "the country's willingness draw said it does not take part",
+        "troops_decision": "it takes part, but its troops decision said no land troops",
         "government_fell": "its government fell and it withdrew",
         "lead_nations": "it follows the lead nations and none was deployed",
         "momentum": "the others had fewer troops deployed than its momentum threshold",

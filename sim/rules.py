@@ -28,6 +28,7 @@ MANDATE = 1 << 8  # waiting for a parliamentary mandate (deployment delay)
 INCIDENT = 1 << 9  # it withdrew after an attack on its troops
 CASCADE = 1 << 10  # it withdrew because the force shrank or the lead nations left
 CAPACITY = 1 << 11  # its pledge exceeded what it can sustain and was cut to its capacity
+TROOPS = 1 << 12  # it takes part, but its troops-decision draw says it sends no land troops in this run
 
 CONDITIONS: dict[int, str] = {
     CEASEFIRE: "ceasefire",
@@ -42,8 +43,13 @@ CONDITIONS: dict[int, str] = {
     INCIDENT: "incident",
     CASCADE: "cascade",
     CAPACITY: "capacity",
+    TROOPS: "troops_decision",
 }
-"""Bit -> short name used in tables."""
+"""Bit -> short name used in tables. Which components (land, air, sea) each condition binds is data, with
+its source (``sim/data/countries.toml`` ``[conditions]``), compiled into one bit mask per component."""
+
+COMPONENTS = ("land", "air", "sea")
+"""The components of the force, in the order of every ``[..., 3]`` axis."""
 
 NEVER = np.iinfo(np.int32).max
 """A month that never comes (e.g. no ceasefire, no fall of government)."""
@@ -51,14 +57,19 @@ NEVER = np.iinfo(np.int32).max
 
 # --- capacity ----------------------------------------------------------------------------------------
 
-def sustainable_troops(active_personnel, deployable_share, rotation_ratio):
-    """Whole troops a country can keep on the ground indefinitely.
+def sustainable_troops(land_forces, deployable_share, rotation_ratio):
+    """Whole troops a country can keep on the ground indefinitely, from its land forces (army).
 
-    A share ``deployable_share`` of its forces is usable abroad (NATO's usability target: 40%), and a
+    A share ``deployable_share`` of its land forces is usable abroad (NATO's usability target: 40%), and a
     sustained deployment of S needs ``rotation_ratio`` x S of them (rule of thirds: 3; one deployed, one
     preparing, one recovering). With ratio 5 this gives NATO's 8% sustainable target.
     """
-    return np.floor(active_personnel * deployable_share / rotation_ratio)
+    return np.floor(land_forces * deployable_share / rotation_ratio)
+
+
+def land_forces(active_personnel, army_share):
+    """Land forces (army) from all-service active personnel and the army's share of them."""
+    return active_personnel * army_share
 
 
 def sustainable_vessels(vessels, rotation_ratio):
@@ -84,6 +95,16 @@ def draw_whole(lo, hi, u):
     not depend on the order they are added in (the two engines add in different orders).
     """
     return np.minimum(np.floor(lo + (hi - lo + 1) * u), hi)
+
+
+def draw_real(lo, hi, u):
+    """A real number drawn uniformly from ``[lo, hi)`` from ``u`` in [0, 1) (``lo`` when ``lo == hi``)."""
+    return lo + (hi - lo) * u
+
+
+def draw_option(cum_weights, u):
+    """Index of the option drawn from ``u`` in [0, 1), given the options' cumulative weights (last = 1)."""
+    return np.minimum(np.searchsorted(cum_weights, u, side="right"), len(cum_weights) - 1)
 
 
 def participates(p_participate, u):
@@ -124,62 +145,68 @@ def can_fall(hazard, p_withdraw, forced_month):
 class RunConstants(NamedTuple):
     """What a country brings to one run, fixed for the whole run (scalars, or arrays ``[runs, countries]``).
 
+    ``takes_part``: its willingness draw (any component); ``sends_troops``: its troops-decision draw (land);
     ``land``, ``air``, ``sea``: its pledges after the capacity cap (troops, aircraft, vessels);
-    ``land_offer``: the land pledge it may send (zero under border priority); ``has_offer``: it offers
-    something it may send; ``potential``: it pledged anything at all, before the capacity cap (its
-    reasons are tracked);
-    ``reasons``: the bits known before the run starts (capacity cut, border priority).
+    ``over_land``, ``over_sea``: the pledge was cut to capacity; ``land_offer``: the land pledge it may
+    send (zero under border priority); ``pot_land``, ``pot_air``, ``pot_sea``: it pledged something of
+    that component, before the capacity cap (that component's reasons are tracked); ``reasons_land``,
+    ``reasons_sea``: the bits known before the run starts (capacity cut, border priority).
     """
 
     takes_part: Any
+    sends_troops: Any
     land: Any
     air: Any
     sea: Any
-    over_capacity: Any
-    fall_month: Any
+    over_land: Any
+    over_sea: Any
     land_offer: Any
-    has_offer: Any
-    potential: Any
-    reasons: Any
+    pot_land: Any
+    pot_air: Any
+    pot_sea: Any
+    reasons_land: Any
+    reasons_sea: Any
 
 
-def run_constants(p_participate, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap,
-                  border_priority, border_secure, fall_month, u_participate, u_land, u_air, u_sea) -> RunConstants:
+def run_constants(p_participate, p_troops, land_lo, land_hi, land_cap, air_lo, air_hi, sea_lo, sea_hi, sea_cap,
+                  border_priority, border_secure, u_participate, u_troops, u_land, u_air,
+                  u_sea) -> RunConstants:
     """Draw a country's willingness and pledges for a run and cap them to capacity.
 
-    ``fall_month`` is the country's :func:`government_fall_month` for the run, computed beforehand and
-    passed through: it is the one rule with a logarithm, and numpy's may differ in the last bit from a
-    compiled one, so both engines compute it with numpy. The rest is written with operators that mean the
-    same on scalars and arrays (the Mesa model calls it on one run's countries, the ensemble engine compiles
-    it for one country of one run). It uses sums, products, ``floor``, ``min`` and comparisons only, each
-    rounded as IEEE 754 prescribes in numpy and in compiled code alike (the compiled code fuses no
-    multiply-add), so it gives the same bits either way; a test compares the two.
+    ``land_cap`` is the run's (its army share is a declared uncertainty, drawn per run with numpy in both
+    engines). The rest is written with operators that mean the same on scalars and arrays (the Mesa model
+    calls it on one run's countries, the ensemble engine compiles it for one country of one run). It uses
+    sums, products, ``floor``, ``min`` and comparisons only, each rounded as IEEE 754 prescribes in numpy
+    and in compiled code alike (the compiled code fuses no multiply-add), so it gives the same bits either
+    way; a test compares the two.
     """
     takes_part = participates(p_participate, u_participate)
+    sends_troops = participates(p_troops, u_troops)
     land_pledged, sea_pledged = draw_whole(land_lo, land_hi, u_land), draw_whole(sea_lo, sea_hi, u_sea)
     land, over_land = cap_to_capacity(land_pledged, land_cap)
     sea, over_sea = cap_to_capacity(sea_pledged, sea_cap)
     air = draw_whole(air_lo, air_hi, u_air)
-    over = over_land | over_sea
     border_ok = land_allowed(border_priority, border_secure)
     land_offer = land * border_ok
-    potential = (land_pledged + air + sea_pledged) > 0  # pledged anything, even if capacity cut it to zero
-    reasons = (over * CAPACITY | ((border_ok ^ True) & (land > 0)) * BORDER) * potential
-    return RunConstants(takes_part, land, air, sea, over, fall_month, land_offer, (land_offer + air + sea) > 0,
-                        potential, reasons)
+    pot_land, pot_air, pot_sea = land_pledged > 0, air > 0, sea_pledged > 0
+    reasons_land = (over_land * CAPACITY | ((border_ok ^ True) & (land > 0)) * BORDER) * pot_land
+    reasons_sea = over_sea * CAPACITY * pot_sea
+    return RunConstants(takes_part, sends_troops, land, air, sea, over_land, over_sea, land_offer, pot_land,
+                        pot_air, pot_sea, reasons_land, reasons_sea)
 
 
 # --- conditions ---------------------------------------------------------------------------------------
 
 def static_conditions(month, ceasefire_month, backstop_level, required_backstop, un_framework, requires_un,
-                      takes_part, fall_month):
+                      takes_part, sends_troops, fall_month):
     """Bits of the conditions that do not depend on the other countries this month (0: all hold).
 
-    ``month`` and ``backstop_level`` may be arrays over months; the rest broadcast over countries.
+    ``month`` and ``backstop_level`` may be arrays over months; the rest broadcast over countries. Each
+    bit binds the components the data says it binds (:func:`component_bits`):
     - ceasefire: deployment only from the ceasefire month on (the day after a ceasefire);
     - US backstop: the level offered this month must reach the country's requirement;
     - UN framework: required by some (Italy) and absent unless the scenario says so;
-    - willingness: the run's draw;
+    - willingness: the run's draw; troops decision: the run's draw on sending land troops;
     - government fell: out from the month a fall of government ended its part (deployed or not).
     """
     i16 = np.int16  # bits as int16: whole [months, runs, countries] arrays stay small and fast
@@ -187,7 +214,22 @@ def static_conditions(month, ceasefire_month, backstop_level, required_backstop,
             | (backstop_level < required_backstop) * i16(BACKSTOP)
             | (requires_un & (un_framework ^ True)) * i16(UN_FRAMEWORK)
             | (takes_part ^ True) * i16(WILLINGNESS)
+            | (sends_troops ^ True) * i16(TROOPS)
             | (month >= fall_month) * i16(GOVERNMENT_FELL))
+
+
+def component_bits(bits, binds_mask):
+    """The condition bits that bind one component: ``bits`` restricted to that component's mask."""
+    return bits & binds_mask
+
+
+def backstop_level(scheduled, offered):
+    """The US backstop level of a month.
+
+    The scenario's scheduled change if any (``>= 0``), else the run's offered level (pinned by the
+    scenario or drawn, a declared uncertainty).
+    """
+    return (scheduled >= 0) * scheduled + (scheduled < 0) * offered
 
 
 def land_allowed(border_priority, border_secure):
@@ -196,16 +238,19 @@ def land_allowed(border_priority, border_secure):
 
 
 def decide(static_ok, has_offer, withdrawn, follows_leads, leads_present, others_land, momentum_threshold,
-           ready_months, mandate_delay, deployed_prev):
-    """One month's decision of a country (or of every country in every run at once).
+           ready_months, mandate_delay, counting, deployed_prev):
+    """One month's decision of a country on one component (or of every country in every run at once).
 
-    A country deploys this month when its static conditions hold (``static_ok``), it has something to
-    offer, it has not withdrawn, the lead nations were deployed last month (if it follows them), the
-    others had at least ``momentum_threshold`` troops on the ground last month, and it has been ready for
-    more than ``mandate_delay`` months in a row (a parliament's mandate takes time). Inputs refer to last
-    month's force, so every country decides at once and the order of agents does not matter.
+    A component deploys this month when its static conditions hold (``static_ok``), the country offers
+    something of it, it has not withdrawn it, the lead nations' troops were on the ground last month (if
+    it follows them), the others had at least ``momentum_threshold`` troops on the ground last month, and
+    its parliament's mandate has come: ``mandate_delay`` months counted from when the country is ready
+    (its conditions hold and the build-up is over: ``counting``), so a mandate can delay a country past
+    the build-up. Inputs refer to last month's force, so every country decides at once and the order of
+    agents does not matter. Conditions that do not bind this component are passed as met (no leads to
+    follow, a zero momentum threshold, no mandate delay).
 
-    A country that was deployed last month and no longer is withdraws for good (withdrawal cascades).
+    A component that was deployed last month and no longer is withdraws for good (withdrawal cascades).
 
     Returns ``(deployed, ready_months, withdrawn, bits)`` where ``bits`` are the dynamic conditions that
     held it back this month (:data:`LEADS`, :data:`MOMENTUM`, :data:`MANDATE`, :data:`CASCADE`).
@@ -214,8 +259,8 @@ def decide(static_ok, has_offer, withdrawn, follows_leads, leads_present, others
     leads_ok = (follows_leads ^ True) | leads_present
     momentum_ok = others_land >= momentum_threshold
     cond = want & leads_ok & momentum_ok
-    ready = (ready_months + 1) * cond
-    deployed = cond & (ready > mandate_delay)
+    ready = (ready_months + counting) * cond
+    deployed = cond & ((mandate_delay == 0) | (ready > mandate_delay))
     cascade = deployed_prev & (deployed ^ True)
     bits = ((want & (leads_ok ^ True)) * LEADS | (want & (momentum_ok ^ True)) * MOMENTUM
             | (cond & (deployed ^ True)) * MANDATE | (cascade & want) * CASCADE)
@@ -316,14 +361,16 @@ def assessment_start(ceasefire_month, build_up_months, horizon):
 def threshold_test(series, threshold, start):
     """Test a ``[..., months]`` strength series against a threshold from month ``start`` on.
 
+    ``threshold`` is a number or one per series (``[...]``: a drawn threshold differs from run to run).
     Returns ``(met, margin, first_below, minimum, mean)``: met when the minimum over the window reaches
     the threshold; margin = minimum - threshold; first_below is the first month in the window below the
     threshold (-1 if none); minimum and mean over the window.
     """
+    threshold = np.asarray(threshold)
     window = series[..., start:]
     minimum = window.min(axis=-1)
     mean = window.mean(axis=-1)
-    below = window < threshold
+    below = window < threshold[..., None]
     any_below = below.any(axis=-1)
     first_below = np.where(any_below, below.argmax(axis=-1) + start, -1)
     return minimum >= threshold, minimum - threshold, first_below, minimum, mean

@@ -36,6 +36,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.baseline import COUNTRY_FIELDS, Baseline, Sourced, load_baseline
+from sim.uncertainty import UNCERTAIN
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_NESTING = 6
@@ -45,6 +46,9 @@ MAX_SWEEP_POINTS = 10_000
 MAX_REPLICATIONS = 10_000_000
 
 BackstopLevel = Literal["none", "intelligence", "command_and_control", "air_cover", "us_command"]
+MaybeLevel = BackstopLevel | Literal["uncertain"]
+"""A level, or ``"uncertain"``: drawn per run from the declared uncertainty (sim/data [uncertainties])."""
+RequiredLevel = BackstopLevel | Literal["backstop_required_by_leads", "backstop_required_by_others"]
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -70,9 +74,17 @@ class BackstopChange(_Strict):
 
 
 class Levers(_Strict):
-    """The global levers. Units: months, per-month probabilities, a rotation ratio (>= 1)."""
+    """The global levers. Units: months, per-month probabilities, a rotation ratio (>= 1), a share.
 
-    us_backstop: BackstopLevel
+    ``us_backstop``, ``backstop_required_by_leads``, ``backstop_required_by_others`` and ``army_share``
+    pin a declared uncertainty (:mod:`sim.uncertainty`); ``"uncertain"`` (or no ``army_share``) leaves it
+    drawn per run.
+    """
+
+    us_backstop: MaybeLevel
+    backstop_required_by_leads: MaybeLevel = UNCERTAIN
+    backstop_required_by_others: MaybeLevel = UNCERTAIN
+    army_share: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
     us_backstop_changes: tuple[BackstopChange, ...] = ()
     ceasefire: bool
     ceasefire_month: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)]
@@ -89,11 +101,17 @@ class Levers(_Strict):
         months = [c.month for c in self.us_backstop_changes]
         if months != sorted(set(months)):
             raise ValueError("us_backstop_changes must be in increasing month order, one change per month")
+        if self.un_framework and self.russia_stance == "reject":
+            raise ValueError("un_framework = true needs russia_stance = \"tolerate\": a UN Security Council "
+                             "mandate needs Russia's vote, and Russia wants to be among the guarantors (A002)")
         return self
 
 
 class Thresholds(_Strict):
-    """Threshold each component must hold over the assessment window: troops, aircraft, vessels."""
+    """Threshold each component must hold over the assessment window: troops, aircraft, vessels.
+
+    Air and sea pin a declared uncertainty; left out, they are drawn per run from the data's range.
+    """
 
     land: Annotated[float, Field(gt=0, le=2_000_000)]
     air: Annotated[float, Field(gt=0, le=10_000)] | None = None
@@ -123,7 +141,8 @@ class CountryOverride(_Strict):
     air: tuple[Annotated[int, Field(ge=0, le=1000)], Annotated[int, Field(ge=0, le=1000)]] | None = None
     sea: tuple[Annotated[int, Field(ge=0, le=100)], Annotated[int, Field(ge=0, le=100)]] | None = None
     p_participate: Prob | None = None
-    required_backstop: BackstopLevel | None = None
+    p_troops: Prob | None = None
+    required_backstop: RequiredLevel | None = None
     requires_un_framework: bool | None = None
     mandate_delay_months: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)] | None = None
     follows_leads: bool | None = None

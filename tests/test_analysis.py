@@ -32,11 +32,12 @@ def _only(base, keep, **extra):
 
 @pytest.fixture(scope="module")
 def small():
-    """Five players; Estonia and Lithuania identical (certain, 1,000 troops each, same profile)."""
+    """Five players; Estonia and Lithuania identical (certain, 300 troops each, within what both can sustain)."""
     s = _only(scenario("us_air_cover.toml"), KEEP, **{
-        "thresholds.land": 15000,
-        "countries.EST.land_troops": [1000, 1000], "countries.LTU.land_troops": [1000, 1000],
-        "countries.EST.p_participate": 1.0, "countries.LTU.p_participate": 1.0})
+        "thresholds.land": 8000,
+        "countries.EST.land_troops": [300, 300], "countries.LTU.land_troops": [300, 300],
+        "countries.EST.p_participate": 1.0, "countries.LTU.p_participate": 1.0,
+        "countries.EST.mandate_delay_months": 0})
     p = compile_params(s)
     game = piv.CoalitionGame(p, seed=s.seed, reps=300)
     return s, p, game, piv.exact_indices(game)
@@ -47,7 +48,10 @@ def small():
 def test_players_are_the_countries_that_can_contribute(small):
     s, p, game, _ = small
     assert game.iso3 == KEEP
-    assert piv.CoalitionGame(compile_params(scenario("baseline.toml")), seed=1, reps=10).iso3 == ("FRA", "GBR", "TUR")
+    baseline = set(piv.CoalitionGame(compile_params(scenario("baseline.toml")), seed=1, reps=10).iso3)
+    assert {"FRA", "GBR", "TUR", "EST", "LTU", "NLD"} <= baseline
+    # ruled out, waiting for a UN framework or their border, or no troops pledged: never a land player
+    assert not baseline & {"DEU", "ITA", "POL", "ROU", "GRC", "HRV", "LUX", "BGR", "USA", "JPN", "UKR"}
 
 
 def test_worth_is_the_scenario_run_with_the_others_absent():
@@ -113,7 +117,7 @@ def test_identical_countries_get_identical_values(small):
     est, ltu = game.iso3.index("EST"), game.iso3.index("LTU")
     assert ind.shapley[est] == pytest.approx(ind.shapley[ltu], abs=1e-12)
     assert ind.banzhaf[est] == pytest.approx(ind.banzhaf[ltu], abs=1e-12)
-    assert ind.shapley[est] > 0  # they matter (momentum, the 15,000 threshold), so the check is not vacuous
+    assert ind.shapley[est] > 0  # they matter (the 8,000 threshold), so the check is not vacuous
 
 
 def test_a_dummy_gets_zero():
@@ -157,13 +161,13 @@ def test_minimal_winning_coalitions_are_winning_and_minimal(small):
 
 def test_pivotal_tables_of_the_baseline():
     s = scenario("baseline.toml")
-    res = piv.pivotal(compile_params(s), scenario=s.name, seed=s.seed, reps=300, worth="strength")
+    res = piv.pivotal(compile_params(s), scenario=s.name, seed=s.seed, reps=100, worth="strength", samples=60)
     t = res.table
-    assert len(t) == 34 and set(t[t.player].iso3) == {"FRA", "GBR", "TUR"}
+    assert len(t) == 34 and {"FRA", "GBR"} <= set(t[t.player].iso3)
     assert t.shapley.sum() == pytest.approx(res.game.v_grand.iloc[0])
-    assert t.set_index("iso3").shapley.idxmax() == "FRA"
-    assert res.game.method.iloc[0] == "exact"
-    flat = piv.pivotal(compile_params(s), scenario=s.name, seed=s.seed, reps=300)  # P(30,000) is 0 for everyone
+    assert t.set_index("iso3").shapley.idxmax() in ("FRA", "GBR")
+    high = scenario("threshold_100000.toml")  # above the ceiling: nobody can win
+    flat = piv.pivotal(compile_params(high), scenario=high.name, seed=high.seed, reps=100, samples=20)
     assert (flat.table.shapley == 0).all() and flat.coalitions.empty and "No coalition" in flat.verdict
 
 
@@ -179,15 +183,17 @@ def test_menu_edits_are_valid_and_raise_pledges_to_capacity():
     fra = next(c for c in opts if c.key == "pledge:FRA")
     p = compile_params(s.with_changes(dict(fra.changes)))
     i = p.iso3.index("FRA")
-    assert p.land_lo[i] == p.land_hi[i] == p.land_cap[i]
-    assert fra.troops == pytest.approx(p.land_cap[i] - 9000)
+    cap = p.land_cap_range[1][i]
+    assert p.land_lo[i] == p.land_hi[i] == cap
+    assert fra.troops == pytest.approx(cap - (500 + 10000) / 2)
     assert compile_params(s.with_changes(gap_mod.merged(opts))).n_countries == 34  # all together is valid
 
 
 def test_gap_plan_applied_as_a_scenario_meets_the_target():
     s = scenario("baseline.toml")
     res = gap_mod.close_gap(s, target=0.5, reps=200, confirm_reps=1000, max_evaluations=400)
-    assert res.found and res.proven and len(res.plan) >= 1
+    assert res.found and len(res.plan) >= 1  # with ~20 contributors, 400 sets do not prove it the cheapest
+    assert res.proven == ("not proven" not in res.verdict)
     assert res.summary.p_met_after.iloc[0] >= 0.5 and res.summary.p_met_before.iloc[0] < 0.5
     planned = s.with_changes(res.changes, name="planned")
     fresh = run_scenario(planned, replications=1000, months=False).tables["summary"].set_index("component")
@@ -221,24 +227,29 @@ def test_sobol_on_a_tiny_sample_returns_finite_indices_for_each_input():
     sample = sens.sobol_sample(s, n=8, reps=50)
     assert sample.X.shape == (8 * (len(sample.factors) + 2), len(sample.factors))
     t = sens.sobol_indices(sample, scenario=s.name, components=("land",))
-    assert list(t.factor) == [f.name for f in sens.default_factors()]
+    assert list(t.factor) == [f.name for f in sens.default_factors(s)]
+    assert {"us_backstop", "backstop_required_by_others", "army_share"} <= set(t.factor)
     assert np.isfinite(t[["S1", "S1_conf", "ST", "ST_conf"]].to_numpy()).all()
 
 
 def test_factor_edits_are_valid_scenario_changes():
     s = scenario("baseline.toml")
-    f = {x.name: x for x in sens.default_factors()}
+    f = {x.name: x for x in sens.default_factors(s)}
     edits = f["willingness_conditional"].edits(2.0, s)
     assert edits["countries.NLD.p_participate"] == 1.0 and "countries.FRA.p_participate" not in edits
-    assert f["us_backstop"].edits(3.7, s) == {"levers.us_backstop": "air_cover"}
-    assert f["us_backstop"].edits(4.999, s) == {"levers.us_backstop": "us_command"}
+    # the declared options of the US backstop, each equally likely
+    assert f["us_backstop"].edits(1.7, s) == {"levers.us_backstop": "command_and_control"}
+    assert f["us_backstop"].edits(2.999, s) == {"levers.us_backstop": "air_cover"}
+    assert f["army_share"].edits(0.5, s) == {"levers.army_share": 0.5}
+    pinned = s.with_changes({"levers.us_backstop": "air_cover"})
+    assert "us_backstop" not in {x.name for x in sens.default_factors(pinned)}
     x = [(v.low + v.high) / 2 for v in f.values()]
     compile_params(s.with_changes(sens.point_edits(s, list(f.values()), x)))
 
 
 def test_prim_finds_the_backstop_as_the_driver():
-    s = scenario("baseline.toml").with_changes({"thresholds.land": 20000})
-    factors = [v for v in sens.default_factors() if v.name in ("us_backstop", "incident_rate", "willingness_TUR")]
+    s = scenario("baseline.toml").with_changes({"thresholds.land": 10000})
+    factors = [v for v in sens.default_factors(s) if v.name in ("us_backstop", "incident_rate", "troops_TUR")]
     sample = sens.sobol_sample(s, factors=factors, n=32, reps=100)
     limits, boxes = sens.prim_boxes(sample, scenario=s.name, threshold=0.5)
     assert len(boxes) >= 1 and boxes.coverage.iloc[0] > 0.5
@@ -250,7 +261,7 @@ def test_prim_finds_the_backstop_as_the_driver():
 
 def test_parallel_evaluation_is_identical_to_serial():
     s = scenario("baseline.toml")
-    factors = sens.default_factors()
+    factors = sens.default_factors(s)
     X = np.random.default_rng(0).uniform([f.low for f in factors], [f.high for f in factors], (12, len(factors)))
     serial = sens.evaluate_points(s, factors, X, reps=50)
     assert np.array_equal(sens.evaluate_parallel(s, factors, X, reps=50, workers=2, chunk=6), serial)

@@ -18,7 +18,7 @@ from .conftest import ROOT, SCENARIOS
 REFERENCE = ROOT / "results" / "reference"
 FEW = [SCENARIOS / "baseline.toml", SCENARIOS / "france_government_falls.toml",
        SCENARIOS / "sweep_backstop_threshold.toml"]
-TABLE_FILES = ("points", "summary", "per_run", "per_country", "per_month")
+TABLE_FILES = ("points", "summary", "per_run", "per_country", "drivers", "per_month")
 
 
 def write(folder: Path, text: str, name: str = "s.toml") -> Path:
@@ -207,7 +207,7 @@ def test_manifest_matches_the_tables(tmp_path):
         if fname.endswith(".csv"):
             assert len(pd.read_csv(out / fname)) == info["rows"], fname
     assert m["kind"] == "batch" and m["runs"] == 11 * 150 and m["points"] == 11
-    assert m["tables"] == ["points", "summary", "per_run", "per_country"]
+    assert m["tables"] == ["points", "summary", "per_run", "per_country", "drivers"]
     assert [s["name"] for s in m["scenarios"]] == ["baseline", "france_government_falls", "sweep_backstop_threshold"]
     assert m["seeds"] == dict.fromkeys(["baseline", "france_government_falls", "sweep_backstop_threshold"], 20250904)
     sweep = m["scenarios"][2]
@@ -216,7 +216,7 @@ def test_manifest_matches_the_tables(tmp_path):
                                                   "thresholds.land": 30000}
     points = pd.read_csv(out / "points.csv")
     assert points["scenario_hash"].tolist() == [p["hash"] for s in m["scenarios"] for p in s["sweep_points"]]
-    assert m["scenarios"][0]["resolved"]["levers"]["us_backstop"] == "command_and_control"
+    assert m["scenarios"][0]["resolved"]["levers"]["us_backstop"] == "uncertain"
     assert {"code_revision", "packages", "started", "finished", "chunk_size"} <= set(m)
 
 
@@ -234,8 +234,8 @@ def test_optional_tables_can_be_left_out(tmp_path):
     out = tmp_path / "res"
     assert main(batch_args(FEW[:1], out, "--reps", "20", "--workers", "1", "--no-runs", "--no-months",
                            "--formats", "csv")) == 0
-    assert sorted(f.name for f in out.iterdir()) == ["manifest.json", "per_country.csv", "points.csv",
-                                                     "summary.csv"]
+    assert sorted(f.name for f in out.iterdir()) == ["drivers.csv", "manifest.json", "per_country.csv",
+                                                     "points.csv", "summary.csv"]
 
 
 # ------------------------------------------------------------------------------------------ interruption

@@ -13,7 +13,7 @@ from .conftest import ROOT, SCENARIOS
 def test_run_prints_a_verdict(capsys):
     assert main(["run", str(SCENARIOS / "baseline.toml"), "--reps", "200"]) == 0
     out = capsys.readouterr().out
-    assert "LAND threshold 30,000 troops: NOT MET" in out
+    assert "LAND threshold 30,000 troops: UNLIKELY" in out and "ceiling" in out
     assert "France" in out and "us_backstop" in out
 
 
@@ -29,7 +29,7 @@ def test_run_writes_tables_and_a_matching_manifest(tmp_path, capsys):
         manifest["files"])
     import pandas as pd
     sheets = pd.read_excel(out / "tables.xlsx", sheet_name=None)
-    assert set(sheets) == {"summary", "per_run", "per_country", "per_month"}
+    assert set(sheets) == {"summary", "per_run", "per_country", "drivers", "per_month"}
     assert len(sheets["per_run"]) == 300
     assert not list(tmp_path.glob(".tmp-*"))
 

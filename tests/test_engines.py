@@ -16,7 +16,7 @@ from .conftest import SCENARIOS as SCENARIO_DIR
 from .conftest import SHIPPED, scenario
 
 FIELDS = ("land", "air", "sea", "pledge", "over_capacity", "takes_part", "window_sum", "months_deployed",
-          "reasons", "withdrawn_month")
+          "reasons", "withdrawn_month", "uncertain", "thresholds")
 
 
 def assert_same_runs(a, b):
@@ -47,13 +47,16 @@ def test_compiled_run_constants_give_numpys_bits(name):
     p = compile_params(s)
     d = draw(s.seed, p.n_countries, p.horizon, 0, 100_000)
     every = slice(None)
-    fall = rules.government_fall_month(**p.fall_inputs(every), **d.fall_inputs(every, every))
-    k = rules.run_constants(**p.constant_inputs(every), fall_month=fall, **d.constant_inputs(every, every))
+    run = p.per_run(d)
+    k = rules.run_constants(**p.constant_inputs(every), land_cap=run.land_cap, **d.constant_inputs(every, every))
     res = simulate(p, d, np.arange(d.n))
     assert np.array_equal(res.pledge, np.stack([k.land, k.air, k.sea], axis=-1))
-    assert np.array_equal(res.over_capacity, k.over_capacity)
+    assert np.array_equal(res.over_capacity, k.over_land | k.over_sea)
     assert np.array_equal(res.takes_part, k.takes_part)
-    assert np.all(res.reasons & k.reasons == k.reasons)  # the initial reasons are kept
+    assert np.array_equal(res.uncertain, run.values) and np.array_equal(res.thresholds, run.thresholds)
+    # the initial reasons are kept, each on its component
+    assert np.all(res.reasons[..., 0] & k.reasons_land == k.reasons_land)
+    assert np.all(res.reasons[..., 2] & k.reasons_sea == k.reasons_sea)
 
 
 def test_draws_do_not_depend_on_how_runs_are_grouped():
@@ -95,6 +98,7 @@ def test_block_size_does_not_change_results(baseline_params, baseline_scenario):
 
 
 LEVELS = ["none", "intelligence", "command_and_control", "air_cover", "us_command"]
+REQUIRED = [*LEVELS, "backstop_required_by_leads", "backstop_required_by_others"]
 COUNTRIES = ["FRA", "GBR", "DEU", "ITA", "POL", "TUR", "NLD", "EST", "CAN"]
 
 
@@ -104,17 +108,21 @@ def scenarios(draw_):
     horizon = draw_(st.integers(8, 48))
     changes = {
         "seed": draw_(st.integers(0, 2**32)),
-        "levers.us_backstop": draw_(st.sampled_from(LEVELS)),
+        "levers.us_backstop": draw_(st.sampled_from([*LEVELS, "uncertain"])),
+        "levers.backstop_required_by_leads": draw_(st.sampled_from([*LEVELS, "uncertain"])),
+        "levers.army_share": draw_(st.one_of(st.none(), st.floats(0.05, 1.0))),
         "levers.ceasefire": draw_(st.booleans()),
         "levers.ceasefire_month": draw_(st.integers(0, min(10, horizon - 7))),  # tested months must exist
-        "levers.un_framework": draw_(st.booleans()),
         "levers.eastern_border_secure": draw_(st.booleans()),
-        "levers.russia_stance": draw_(st.sampled_from(["reject", "tolerate"])),
         "levers.incident_rate": draw_(st.floats(0, 1)),
         "levers.rotation_ratio": draw_(st.floats(1, 6)),
         "levers.horizon_months": horizon,
         "thresholds.land": draw_(st.floats(1000, 60000)),
+        "thresholds.air": draw_(st.one_of(st.none(), st.floats(1, 80))),
     }
+    stance = draw_(st.sampled_from(["reject", "tolerate"]))
+    changes["levers.russia_stance"] = stance
+    changes["levers.un_framework"] = stance == "tolerate" and draw_(st.booleans())  # a UN mandate needs Russia
     months = draw_(st.lists(st.integers(0, 7), max_size=3, unique=True))
     if months:
         changes["levers.us_backstop_changes"] = [{"month": m, "level": draw_(st.sampled_from(LEVELS))}
@@ -124,7 +132,8 @@ def scenarios(draw_):
         changes[f"countries.{iso}"] = {
             "land_troops": [lo, lo + draw_(st.floats(0, 20000))],
             "p_participate": draw_(st.floats(0, 1)),
-            "required_backstop": draw_(st.sampled_from(LEVELS)),
+            "p_troops": draw_(st.floats(0, 1)),
+            "required_backstop": draw_(st.sampled_from(REQUIRED)),
             "follows_leads": draw_(st.booleans()),
             "momentum_threshold": draw_(st.floats(0, 20000)),
             "mandate_delay_months": draw_(st.integers(0, 6)),
@@ -147,7 +156,7 @@ def test_a_country_absent_from_the_tested_months_always_has_a_reason(s):
     """Whoever pledged something but is never in the force while it is tested has a recorded reason."""
     p = compile_params(s)
     res = run_ensemble(p, s.seed, 64)
-    absent = (res.pledge.sum(axis=2) > 0) & (res.window_sum.sum(axis=2) == 0)
+    absent = (res.pledge > 0) & (res.window_sum == 0)  # per component
     assert np.all(res.reasons[absent] != 0)
 
 
@@ -172,16 +181,18 @@ def test_event_months_cover_every_change_of_static_conditions(s):
     p = compile_params(s)
     d = draw(s.seed, p.n_countries, p.horizon, 0, 64)
     fall = rules.government_fall_month(**p.fall_inputs(slice(None)), **d.fall_inputs(slice(None), slice(None)))
-    k = rules.run_constants(**p.constant_inputs(slice(None)), fall_month=fall,
+    run = p.per_run(d)
+    k = rules.run_constants(**p.constant_inputs(slice(None)), land_cap=run.land_cap,
                             **d.constant_inputs(slice(None), slice(None)))
     months = np.arange(p.horizon)[:, None, None]
-    static = rules.static_conditions(months, p.ceasefire_month, p.backstop_by_month[:, None, None],
-                                     p.required_backstop, p.un_framework, p.requires_un, k.takes_part,
-                                     k.fall_month)  # [T, runs, countries]
-    changes = ((static[1:] != static[:-1]) & k.potential).any(axis=-1)  # [T-1, runs]
-    schedule = rules.schedule_events(p.horizon, p.ceasefire_month, p.backstop_by_month, p.assess_start)
+    level = rules.backstop_level(p.backstop_scheduled[:, None], run.offered[None, :])[:, :, None]
+    static = rules.static_conditions(months, p.ceasefire_month, level, run.required, p.un_framework,
+                                     p.requires_un, k.takes_part, k.sends_troops, fall)  # [T, runs, countries]
+    potential = k.pot_land | k.pot_air | k.pot_sea
+    changes = ((static[1:] != static[:-1]) & potential).any(axis=-1)  # [T-1, runs]
+    schedule = rules.schedule_events(p.horizon, p.ceasefire_month, p.backstop_scheduled, p.assess_start)
     for r in range(d.n):
-        events = rules.month_events(schedule, k.fall_month[r], k.potential[r], d.incident[r], p.incident_rate,
+        events = rules.month_events(schedule, fall[r], potential[r], d.incident[r], p.incident_rate,
                                     p.russia_rejects)
         assert events[0] and events[p.assess_start]
         assert not np.any(changes[:, r] & ~events[1:]), r
@@ -191,7 +202,7 @@ def test_event_months_cover_every_change_of_static_conditions(s):
 
 def test_engines_agree_statistically_with_their_own_randomness():
     """Each engine with its own seed: the probability of meeting the threshold agrees (two-proportion z)."""
-    s = scenario("us_air_cover.toml")
+    s = scenario("threshold_10000.toml")
     p = compile_params(s)
     n_m, n_e = 800, 20000
     mesa = run_mesa(p, 1001, range(n_m))
@@ -245,7 +256,7 @@ def test_an_edited_rule_is_recompiled_not_served_from_the_cache(tmp_path):
     assert months_in_force() > 0  # compiled and cached
     rules_py = tmp_path / "sim" / "rules.py"
     text = rules_py.read_text()
-    rule = "deployed = cond & (ready > mandate_delay)"
+    rule = "deployed = cond & ((mandate_delay == 0) | (ready > mandate_delay))"
     edited = text.replace(rule, rule + " & False")
     assert edited != text
     rules_py.write_text(edited)  # nobody deploys any more

@@ -41,20 +41,50 @@ def test_government_fall_month_is_geometric():
 def test_static_conditions_bits():
     T = np.arange(4)[:, None]
     bits = rules.static_conditions(T, 2, np.array([2, 2, 3, 3])[:, None], np.array([3]), np.bool_(False),
-                                   np.array([False]), np.array([True]), np.array([10]))
+                                   np.array([False]), np.array([True]), np.array([True]), np.array([10]))
     assert (bits[:2, 0] & rules.CEASEFIRE).all() and not (bits[2:, 0] & rules.CEASEFIRE).any()
     assert (bits[:2, 0] & rules.BACKSTOP).all() and bits[2, 0] == 0 and bits[3, 0] == 0
-    un = rules.static_conditions(0, 0, 2, 2, np.bool_(False), np.True_, np.True_, 99)
+    un = rules.static_conditions(0, 0, 2, 2, np.bool_(False), np.True_, np.True_, np.True_, 99)
     assert un == rules.UN_FRAMEWORK
-    assert rules.static_conditions(0, 0, 2, 2, np.bool_(True), np.True_, np.True_, 99) == 0
-    assert rules.static_conditions(5, 0, 2, 2, np.bool_(True), np.True_, np.False_, 5) == (
+    assert rules.static_conditions(0, 0, 2, 2, np.bool_(True), np.True_, np.True_, np.True_, 99) == 0
+    assert rules.static_conditions(5, 0, 2, 2, np.bool_(True), np.True_, np.False_, np.True_, 5) == (
         rules.WILLINGNESS | rules.GOVERNMENT_FELL)
+    assert rules.static_conditions(0, 0, 2, 2, np.bool_(True), np.True_, np.True_, np.False_, 99) == rules.TROOPS
+
+
+def test_component_bits_keep_only_what_binds_the_component():
+    land_only = rules.BACKSTOP | rules.TROOPS
+    every = rules.CEASEFIRE | rules.WILLINGNESS
+    bits = rules.BACKSTOP | rules.CEASEFIRE
+    assert rules.component_bits(bits, land_only | every) == bits
+    assert rules.component_bits(bits, every) == rules.CEASEFIRE
+    assert rules.component_bits(rules.BACKSTOP, every) == 0  # an air pledge does not wait for the backstop
+
+
+def test_backstop_level_takes_the_schedule_over_the_runs_own():
+    assert rules.backstop_level(-1, 2) == 2
+    assert rules.backstop_level(0, 2) == 0
+    assert rules.backstop_level(np.array([-1, -1, 3]), 1).tolist() == [1, 1, 3]
+
+
+def test_draw_option_follows_the_weights():
+    cum = np.cumsum([0.3, 0.5, 0.2])
+    u = np.random.default_rng(2).random(100_000)
+    got = np.bincount(rules.draw_option(cum / cum[-1], u), minlength=3) / u.size
+    assert np.allclose(got, [0.3, 0.5, 0.2], atol=0.01)
+    assert rules.draw_option(np.array([1.0]), np.array([0.0, 0.9999])).tolist() == [0, 0]
+    assert rules.draw_real(0.35, 0.65, np.array([0.0, 0.5])).tolist() == [0.35, 0.5]
+
+
+def test_land_capacity_comes_from_land_forces():
+    # 200,000 active, half of them land forces, 40% deployable, rule of thirds -> floor(13,333.3)
+    assert rules.sustainable_troops(rules.land_forces(200_000, 0.5), 0.40, 3.0) == 13_333
 
 
 def _decide(**kw):
     args = dict(static_ok=np.True_, has_offer=np.True_, withdrawn=np.False_, follows_leads=np.False_,
                 leads_present=np.False_, others_land=0.0, momentum_threshold=0.0, ready_months=np.int64(0),
-                mandate_delay=np.int64(0), deployed_prev=np.False_)
+                mandate_delay=np.int64(0), counting=np.True_, deployed_prev=np.False_)
     args.update(kw)
     return rules.decide(**args)
 
@@ -62,6 +92,8 @@ def _decide(**kw):
 def test_decide_conditions():
     dep, ready, wd, bits = _decide()
     assert dep and ready == 1 and not wd and bits == 0
+    dep, ready, *_ = _decide(counting=np.False_)  # no mandate to wait for: deploys during the build-up too
+    assert dep and ready == 0
     dep, *_, bits = _decide(follows_leads=np.True_)
     assert not dep and bits == rules.LEADS
     dep, *_ = _decide(follows_leads=np.True_, leads_present=np.True_)
@@ -77,6 +109,13 @@ def test_decide_conditions():
         dep, ready, _, bits = _decide(ready_months=ready, mandate_delay=np.int64(3))
         seen.append(bool(dep))
     assert seen == [False, False, False, True, True]
+    # the mandate is counted from when the country is ready: months of the build-up do not count
+    ready, seen = np.int64(0), []
+    for counting in [False] * 6 + [True] * 4:
+        dep, ready, _, bits = _decide(ready_months=ready, mandate_delay=np.int64(3), counting=np.bool_(counting))
+        seen.append(bool(dep))
+        assert bool(bits & rules.MANDATE) != bool(dep)
+    assert seen == [False] * 9 + [True]
 
 
 def test_withdrawal_cascades_and_is_final():
@@ -102,6 +141,8 @@ def test_threshold_test():
     s = np.array([[0, 0, 100, 120, 90, 130], [0, 0, 100, 100, 100, 100.0]])
     met, margin, first, mn, mean = rules.threshold_test(s, 100.0, 2)
     assert met.tolist() == [False, True]
+    per_run = rules.threshold_test(s, np.array([90.0, 101.0]), 2)  # a threshold drawn per run
+    assert per_run[0].tolist() == [True, False] and per_run[2].tolist() == [-1, 2]
     assert margin.tolist() == [-10.0, 0.0]
     assert first.tolist() == [4, -1]
     assert mn.tolist() == [90.0, 100.0]

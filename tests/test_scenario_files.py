@@ -143,7 +143,7 @@ def test_an_upload_may_only_extend_a_shipped_scenario_and_unknown_values_are_not
     with pytest.raises(ScenarioError, match="may only extend"):
         scenario_from_text('extends = "../tests/x.toml"\nname = "x"\ndescription = "x"\n', base_dir=SCENARIOS)
     ok = scenario_from_text('extends = "baseline.toml"\nname = "x"\ndescription = "x"\n', base_dir=SCENARIOS)
-    assert ok.levers.us_backstop == "command_and_control"
+    assert ok.levers.us_backstop == "uncertain"
     with pytest.raises(ScenarioError) as e:
         scenario_from_text(BASE + 'api_token = "s3cr3t-value"\n')
     assert "api_token" in str(e.value) and "s3cr3t" not in str(e.value)

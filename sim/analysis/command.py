@@ -204,9 +204,9 @@ def run_cli(args: argparse.Namespace) -> int:
         print("interrupted (Ctrl-C); nothing was written", file=sys.stderr)
         return 130
     if not args.quiet:
-        threshold = compile_params(scenario).thresholds[comp]
-        print(f"Scenario '{scenario.name}' ({args.scenario}), seed {scenario.seed}, {comp} threshold "
-              f"{threshold:,.0f}:")
+        lo, hi = compile_params(scenario).threshold_range(comp)
+        shown = f"{lo:,.0f}" if lo == hi else f"{lo:,.0f}-{hi:,.0f} (drawn per run)"
+        print(f"Scenario '{scenario.name}' ({args.scenario}), seed {scenario.seed}, {comp} threshold {shown}:")
         print("\n".join(res.lines))
     if args.out is not None:
         argv = getattr(args, "argv", None)

@@ -42,6 +42,7 @@ from sim.ensemble import run_ensemble, simulate
 from sim.outcomes import threshold_tests, wilson_interval
 from sim.params import Params, compile_params
 from sim.scenario import Scenario, country_fields
+from sim.uncertainty import UNCERTAIN
 
 KINDS = ("pledge", "willingness", "condition", "backstop")
 COST_PARTS = ("troops", "countries", "political")
@@ -145,7 +146,7 @@ def menu(scenario: Scenario, params: Params | None = None, *, component: str = "
     for i, iso in enumerate(p.iso3):
         name = p.names[i]
         if "pledge" in kinds and member[i] and component != "air" and (pledged[i] or include_unpledged):
-            lo_i, hi_i, cap = ((p.land_lo[i], p.land_hi[i], p.land_cap[i]) if component == "land"
+            lo_i, hi_i, cap = ((p.land_lo[i], p.land_hi[i], p.land_cap_range[1][i]) if component == "land"
                                else (p.sea_lo[i], p.sea_hi[i], p.sea_cap[i]))
             if cap > hi_i:
                 now = _expected_pledge(lo_i, hi_i, cap)
@@ -160,17 +161,25 @@ def menu(scenario: Scenario, params: Params | None = None, *, component: str = "
                                   f"{name} raises its {component} pledge to {cap:,.0f} {unit}, what it can sustain "
                                   f"(expected now {now:,.0f})", edits, troops=float(cap - now),
                                   countries=frozenset({iso})))
-        if "willingness" in kinds and member[i] and 0 < p.p_participate[i] < 1 and (pledged[i] or p.is_lead[i]):
+        troops_doubt = component == "land" and 0 < p.p_troops[i] < 1
+        if ("willingness" in kinds and member[i] and (0 < p.p_participate[i] < 1 or troops_doubt)
+                and (pledged[i] or p.is_lead[i])):
+            sure = p.p_participate[i] * (p.p_troops[i] if component == "land" else 1.0)
+            edits = {f"countries.{iso}.p_participate": 1.0}
+            if troops_doubt:
+                edits[f"countries.{iso}.p_troops"] = 1.0
             out.append(Change(f"willingness:{iso}", "willingness",
-                              f"{name} commits for certain (willingness {p.p_participate[i]:.0%} -> 100%)",
-                              {f"countries.{iso}.p_participate": 1.0}, countries=frozenset({iso}), political=1))
+                              f"{name} commits for certain (chance of its {component} contribution {sure:.0%} -> "
+                              "100%)", edits, countries=frozenset({iso}), political=1))
     if "condition" in kinds:
         has = pledged & member
         un = [p.names[i] for i in np.flatnonzero(has & p.requires_un)]
         if not scenario.levers.un_framework and un:
             out.append(Change("condition:un_framework", "condition",
-                              f"A UN framework is agreed (the condition of {', '.join(un)})",
-                              {"levers.un_framework": True}, political=1))
+                              f"A UN framework is agreed (the condition of {', '.join(un)}), which needs Russia's "
+                              "vote: Russia tolerates the force", {"levers.un_framework": True,
+                                                                   "levers.russia_stance": "tolerate"},
+                              political=1))
         border = [p.names[i] for i in np.flatnonzero((p.land_hi > 0) & member & p.border_priority)]
         if not scenario.levers.eastern_border_secure and border and component == "land":
             out.append(Change("condition:eastern_border_secure", "condition",
@@ -179,15 +188,23 @@ def menu(scenario: Scenario, params: Params | None = None, *, component: str = "
     if "backstop" in kinds:
         lv = scenario.levers
         top = len(BACKSTOP_LEVELS) - 1
-        idx = BACKSTOP_LEVELS.index(lv.us_backstop)
-        if idx < top or any(BACKSTOP_LEVELS.index(c.level) < top for c in lv.us_backstop_changes):
+        offered = p.uncertainty("us_backstop")
+        idx = int(offered.low) if lv.us_backstop == UNCERTAIN else BACKSTOP_LEVELS.index(lv.us_backstop)
+        if lv.us_backstop == UNCERTAIN and offered.low < offered.high:
+            # The offer is uncertain: the change is the US committing to the most it may give.
+            new = BACKSTOP_LEVELS[int(offered.high)]
+            out.append(Change("backstop:+1", "backstop",
+                              f"The US commits to {_level_name(new)} (now uncertain: "
+                              f"{_level_name(BACKSTOP_LEVELS[idx])} to {_level_name(new)})",
+                              {"levers.us_backstop": new}, countries=frozenset({"USA"}), political=1))
+        elif idx < top or any(BACKSTOP_LEVELS.index(c.level) < top for c in lv.us_backstop_changes):
             new = BACKSTOP_LEVELS[min(idx + 1, top)]
             edits = {"levers.us_backstop": new}
             if lv.us_backstop_changes:
                 edits["levers.us_backstop_changes"] = [
                     {"month": c.month, "level": BACKSTOP_LEVELS[min(BACKSTOP_LEVELS.index(c.level) + 1, top)]}
                     for c in lv.us_backstop_changes]
-            label = (f"The US raises its backstop one level, from {_level_name(lv.us_backstop)} to "
+            label = (f"The US raises its backstop one level, from {_level_name(BACKSTOP_LEVELS[idx])} to "
                      f"{_level_name(new)}" + (" (and every scheduled change one level)" if lv.us_backstop_changes
                                              else ""))
             out.append(Change("backstop:+1", "backstop", label, edits, countries=frozenset({"USA"}), political=1))
@@ -250,8 +267,12 @@ class _Search:
             return not (who & p.border_priority).any()
         if c.kind == "backstop":
             q = self.params(tuple(k for k in items if k != j))
-            met = p.backstop_by_month[:, None] >= p.required_backstop[who]
-            return bool((met == (q.backstop_by_month[:, None] >= q.required_backstop[who])).all())
+            def met(x: Params) -> tuple[np.ndarray, ...]:
+                lo, hi = x.offered_range()
+                need_lo, need_hi = x.required_range()
+                return (lo[:, None] >= need_hi[who], hi[:, None] >= need_lo[who])
+
+            return all(np.array_equal(a, b) for a, b in zip(met(p), met(q), strict=True))
         return False
 
     def screen(self, items: tuple[int, ...]) -> float:
@@ -392,7 +413,7 @@ def close_gap(scenario: Scenario, *, component: str = "land", target: float = DE
     after = search.confirm(chosen)
     parts = cost.parts(sel)
     lo, hi = wilson_interval(round(after * confirm_reps), confirm_reps)
-    threshold = float(compile_params(scenario).thresholds[component])
+    threshold = float(compile_params(scenario).threshold_range(component)[0])
     added = "troops_added" if component == "land" else f"{UNITS[component]}_added"
     weighted = not cost.order
     rows = []

@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim import rules
 from sim.arrays import COMPONENT_INDEX
+from sim.ceiling import eligible
 from sim.draws import COUNTRY_STREAMS, Draws, draw
 from sim.ensemble import simulate
 from sim.params import Params
@@ -59,38 +60,34 @@ def max_offer(p: Params) -> np.ndarray:
     Land is the pledge's top after the capacity cap, zero under border priority; air is the pledge's top
     (no capacity data); sea is the pledge's top after the capacity cap.
     """
-    land = rules.cap_to_capacity(p.land_hi, p.land_cap)[0] * rules.land_allowed(p.border_priority, p.border_secure)
+    land = (rules.cap_to_capacity(p.land_hi, p.land_cap_range[1])[0]
+            * rules.land_allowed(p.border_priority, p.border_secure))
     return np.stack([land, p.air_hi, rules.cap_to_capacity(p.sea_hi, p.sea_cap)[0]], axis=-1).astype(float)
 
 
 def could_deploy(p: Params) -> np.ndarray:
-    """Whether each country's own conditions can hold in some month (``[countries]`` booleans).
+    """Whether each component of each country can ever be in the force (``[3, countries]`` booleans).
 
-    Evaluated with the model's own rule (:func:`sim.rules.static_conditions`) over every month, for a
-    country that takes part whenever its willingness can say yes and whose government never falls (so
-    the answer errs on the side of "could": pruning never drops a real player).
+    :func:`sim.ceiling.eligible`: the model's own rule (:func:`sim.rules.static_conditions`) at the most
+    favourable draws, so the answer errs on the side of "could": pruning never drops a real player.
     """
-    months = np.arange(p.horizon)[:, None]
-    static = rules.static_conditions(months, p.ceasefire_month, p.backstop_by_month[:, None],
-                                     p.required_backstop, p.un_framework, p.requires_un, p.p_participate > 0,
-                                     np.full(p.n_countries, rules.NEVER))
-    return (static == 0).any(axis=0)
+    return eligible(p)
 
 
 def players(p: Params, component: str = "land") -> np.ndarray:
     """Countries that can change whether ``component``'s threshold is met: ``[countries]`` booleans.
 
-    A player could deploy (:func:`could_deploy`) and has something that counts: a contribution to the
-    component, or land troops (which count for others' momentum and draw Russia's strikes) when the
-    component is air or sea, or any contribution at all if it is a lead nation (others follow it). Any
-    other country never changes a run's total of the component, so it is a dummy (value 0).
+    A player can put something of the component in the force (:func:`could_deploy`), or land troops when
+    the component waits on troops on the ground (the lead nations or momentum bind it), or, on land, is a
+    lead nation the others follow. Any other country never changes a run's total of the component, so it
+    is a dummy (value 0).
     """
-    off = max_offer(p)
-    counts = off[:, COMPONENT_INDEX[component]] > 0
-    if component != "land":
-        counts |= off[:, 0] > 0
-    counts |= p.is_lead & (off.sum(axis=1) > 0)
-    return could_deploy(p) & counts
+    k = COMPONENT_INDEX[component]
+    off, can = max_offer(p), could_deploy(p)
+    counts = can[k] & (off[:, k] > 0)
+    if p.binds_condition(rules.LEADS, k) or p.binds_condition(rules.MOMENTUM, k):
+        counts |= can[0] & (off[:, 0] > 0)
+    return counts
 
 
 class CoalitionGame:
@@ -111,7 +108,7 @@ class CoalitionGame:
             raise ValueError("reps must be at least 1")
         mask = players(params, component) if player_mask is None else np.asarray(player_mask, dtype=bool)
         self.component, self.worth, self.reps, self.seed = component, worth, int(reps), int(seed)
-        self.threshold = float(params.thresholds[component])
+        self.threshold = float(params.threshold_range(component)[0])  # the lowest: pruning stays safe
         self.players: tuple[int, ...] = tuple(int(i) for i in np.flatnonzero(mask))
         if len(self.players) > 62:
             raise ValueError("at most 62 players (coalitions are 64-bit masks)")
@@ -124,13 +121,16 @@ class CoalitionGame:
             air_lo=np.where(zero, 0.0, params.air_lo), air_hi=np.where(zero, 0.0, params.air_hi),
             sea_lo=np.where(zero, 0.0, params.sea_lo), sea_hi=np.where(zero, 0.0, params.sea_hi))
         self.draws: Draws = draw(self.seed, params.n_countries, params.horizon, 0, self.reps)
-        off = max_offer(self.params)[list(self.players), COMPONENT_INDEX[component]]
-        ok = could_deploy(self.params)[list(self.players)]
-        follows = self.params.follows_leads[list(self.players)]
-        lead = self.params.is_lead[list(self.players)] & (max_offer(self.params)[list(self.players)].sum(1) > 0)
+        k, who = COMPONENT_INDEX[component], list(self.players)
+        off = max_offer(self.params)[who, k]
+        can = could_deploy(self.params)[:, who]
+        ok = can[k]
+        # Followers count only beside a lead nation with troops on the ground, where the lead nations bind.
+        follows = self.params.follows_leads[who] & self.params.binds_condition(rules.LEADS, k)
+        lead = self.params.is_lead[who] & (max_offer(self.params)[who, 0] > 0) & can[0]
         self._own = np.where(ok & ~follows, off, 0.0)
         self._led = np.where(ok & follows, off, 0.0)
-        self._lead_bits = int(sum(1 << j for j in np.flatnonzero(lead & ok)))
+        self._lead_bits = int(sum(1 << j for j in np.flatnonzero(lead)))
         self._participate = COUNTRY_STREAMS.index("participate") * params.n_countries  # first column
         self._cache: dict[int, float] = {}
         self.simulated = 0  # coalitions run through the engine
@@ -204,7 +204,7 @@ class CoalitionGame:
             big = Draws(u, self.draws.n_countries, self.draws.horizon)
             res = simulate(self.params, big, np.tile(np.arange(R), k))
             met, _margin, _first, minimum, _mean = rules.threshold_test(
-                res.series(comp), self.threshold, self.params.assess_start)
+                res.series(comp), res.thresholds[:, COMPONENT_INDEX[comp]], self.params.assess_start)
             per_run = met if self.worth == "p_met" else minimum
             v = np.asarray(per_run, dtype=float).reshape(k, R).mean(axis=1)
             for m, x in zip(chunk, v, strict=True):

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, load_baseline
+from sim.uncertainty import UNCERTAINTIES
 from sim.draws import draw
 from sim.ensemble import simulate
 from sim.outcomes import threshold_tests
@@ -98,13 +99,26 @@ class Factor:
 
 
 def default_factors(scenario: Scenario | None = None) -> list[Factor]:
-    """The default uncertain inputs (ranges are modelling assumptions, stated in docs/analysis.md)."""
-    return [
-        Factor("willingness_GBR", "countries.GBR.p_participate", 0.4, 1.0,
-               "UK's chance of taking part (baseline 0.7, 'reconsidering')"),
-        Factor("willingness_TUR", "countries.TUR.p_participate", 0.0, 1.0,
-               "Turkey's chance of taking part (baseline 0.5, 'weighing')"),
-        Factor("willingness_conditional", "p_participate", 0.5, 1.35,
+    """The default uncertain inputs: every declared uncertainty the scenario leaves drawn (its options or
+    range from the data, :mod:`sim.uncertainty`), and the modelling assumptions stated in docs/analysis.md."""
+    out = []
+    if scenario is not None:
+        p = compile_params(scenario)
+        for u, d in zip(UNCERTAINTIES, p.drawn, strict=True):
+            if d.pinned is not None or d.low == d.high:
+                continue
+            if u.kind == "level":
+                levels = tuple(BACKSTOP_LEVELS[int(v)] for v in d.values)
+                out.append(Factor(u.name, u.pin, 0.0, float(len(levels)), f"{u.label}, each option equally likely",
+                                  mode="level", levels=levels))
+            else:
+                out.append(Factor(u.name, u.pin, d.low, d.high, f"{u.label} ({u.unit})"))
+    return out + [
+        Factor("troops_GBR", "countries.GBR.p_troops", 0.4, 1.0,
+               "UK's chance of sending troops (baseline 0.7, 'reconsidering the deployment of troops')"),
+        Factor("troops_TUR", "countries.TUR.p_troops", 0.0, 1.0,
+               "Turkey's chance of sending troops (baseline 0.5, 'weighing')"),
+        Factor("willingness_conditional", "p_participate", 0.5, 1.1,
                "multiplier on the willingness of every country of the conditional profile (clipped to 1)",
                mode="scale", profile="conditional"),
         Factor("fall_hazard_FRA", "countries.FRA.government_fall_hazard", 0.0, 0.15,
@@ -113,8 +127,6 @@ def default_factors(scenario: Scenario | None = None) -> list[Factor]:
                "monthly chance that Russia strikes the force (baseline 0.02)"),
         Factor("rotation_ratio", "levers.rotation_ratio", 2.0, 5.0,
                "troops needed per deployed soldier, sustaining the force (rule of thirds 3; NATO 8%: 5)"),
-        Factor("us_backstop", "levers.us_backstop", 0.0, float(len(BACKSTOP_LEVELS)),
-               "US backstop level, each level equally likely", mode="level", levels=BACKSTOP_LEVELS),
     ]
 
 
