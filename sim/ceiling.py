@@ -35,9 +35,12 @@ class Ceiling:
     all_capped: float
 
     def why_not(self, threshold: float) -> str:
-        """Empty if ``threshold`` is within reach; else what keeps it out of reach: ``pledges`` (every
-        pledge at its top falls short), ``capacity`` (the pledges would reach it but the forces cannot
-        sustain them) or ``conditions`` (they could, but the scenario's conditions keep enough out)."""
+        """Empty if ``threshold`` is within reach; else what keeps it out of reach.
+
+        ``pledges`` (every pledge at its top falls short), ``capacity`` (the pledges would reach it but
+        the forces cannot sustain them) or ``conditions`` (they could, but the scenario's conditions keep
+        enough out).
+        """
         if threshold <= self.ceiling:
             return ""
         if self.all_pledges < threshold:

@@ -62,8 +62,10 @@ def wilson_interval(successes: np.ndarray | int, n: int, z: float = Z95) -> tupl
 
 
 def threshold_tests(res: RunArrays, p: Params) -> dict[str, tuple[np.ndarray, ...]]:
-    """Per component: ``(met, margin, first_below, minimum, mean)`` arrays over runs (rules.threshold_test),
-    each run against its own threshold (air and sea may be drawn)."""
+    """Per component: ``(met, margin, first_below, minimum, mean)`` arrays over runs (rules.threshold_test).
+
+    Each run is tested against its own threshold (air and sea may be drawn).
+    """
     return {c: rules.threshold_test(res.series(c), res.thresholds[:, k], p.assess_start)
             for k, c in enumerate(COMPONENTS)}
 
@@ -115,8 +117,10 @@ DRIVER_BINS = 4
 
 
 def _driver_bands(p: Params) -> list[tuple[int, str, np.ndarray, list[str]]]:
-    """``(column in RunArrays.uncertain, name, band edges or option values, band labels)`` of every
-    uncertainty the scenario leaves drawn."""
+    """The bands of every uncertainty the scenario leaves drawn.
+
+    ``(column in RunArrays.uncertain, name, band edges or option values, band labels)`` each.
+    """
     out = []
     for i, (u, d) in enumerate(zip(UNCERTAINTIES, p.drawn, strict=True)):
         if d.pinned is not None or d.low == d.high:
@@ -241,10 +245,13 @@ class TableBuilder:
         return pd.DataFrame(rows)
 
     def drivers(self) -> pd.DataFrame:
-        """Which drawn uncertainties decide each verdict: per component, uncertainty and band, the runs that
-        drew it and P(met) among them, and the uncertainty's first-order index: the share of the variance
-        of "met" explained by the band it fell in (the correlation ratio, a given-data estimate of the
-        first-order Sobol index; 0 when "met" does not vary)."""
+        """Which drawn uncertainties decide each verdict.
+
+        Per component, uncertainty and band: the runs that drew it and P(met) among them, and the
+        uncertainty's first-order index: the share of the variance of "met" explained by the band it fell
+        in (the correlation ratio, a given-data estimate of the first-order Sobol index; 0 when "met" does
+        not vary).
+        """
         rows = []
         n = self.n
         for comp in COMPONENTS:
