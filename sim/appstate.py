@@ -36,6 +36,8 @@ BACKSTOP_LABELS: dict[str, str] = {
     "command_and_control": "Command & control",
     "air_cover": "Air cover",
     "us_command": "US command",
+    "backstop_required_by_leads": "What the lead nations require (uncertain: command & control or air cover)",
+    "backstop_required_by_others": "What the other contributors require (uncertain: command & control or air cover)",
 }
 """Readable names of the US backstop levels, lowest to highest (:data:`sim.baseline.BACKSTOP_LEVELS`), and of
 "uncertain": drawn per run from the declared options (sim/data [uncertainties])."""
@@ -186,8 +188,10 @@ def condition_texts(fields: Mapping[str, Sourced]) -> tuple[str, ...]:
     """A country's conditions as short phrases (what the data says it needs), without judging whether they hold."""
     out = []
     req = fields["required_backstop"].value
-    if req != "none":
-        out.append(f"needs US backstop ≥ {BACKSTOP_LABELS.get(req, req).lower()}")
+    if req in BACKSTOP_LEVELS and req != "none":
+        out.append(f"needs US backstop ≥ {BACKSTOP_LABELS.get(req, req).lower()} for its troops")
+    elif req not in BACKSTOP_LEVELS:
+        out.append("needs a US backstop for its troops (level uncertain, drawn per run)")
     if fields["requires_un_framework"].value:
         out.append("needs a UN framework")
     if fields["border_priority"].value:

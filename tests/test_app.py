@@ -46,8 +46,8 @@ def test_slider_defaults_are_the_pledge_ranges_and_the_land_end_is_what_can_be_s
     p = compile_params(base)
     for i, c in enumerate(controls):
         assert c.land.default == (round(p.land_lo[i]), round(p.land_hi[i]))
-        assert c.land.sustainable == int(p.land_cap[i])
-        assert c.land.max_value == max(int(p.land_cap[i]), c.land.default[1])
+        assert c.land.sustainable == int(p.land_cap_range[1][i])
+        assert c.land.max_value == max(int(p.land_cap_range[1][i]), c.land.default[1])
         assert c.air.default == (p.air_lo[i], p.air_hi[i]) and c.sea.default == (p.sea_lo[i], p.sea_hi[i])
         assert c.sea.sustainable == int(p.sea_cap[i])
         assert c.land.key == f"land_{c.iso3}" and c.participate_key == f"part_{c.iso3}"
@@ -65,7 +65,7 @@ def test_the_rotation_ratio_moves_what_a_country_can_sustain(base, controls):
 
 
 def test_moved_sliders_become_overrides_and_only_those(base, controls):
-    state = {"land_FRA": (0, 0), "air_GBR": (10, 20), "sea_DEU": (0, 1), "part_TUR": 100, "land_ITA": (1655, 4965)}
+    state = {"land_FRA": (0, 0), "air_GBR": (10, 20), "sea_DEU": (0, 1), "part_TUR": 100, "land_ITA": (0, 4965)}
     changes = appstate.changes_from_state(state, base, controls)
     assert changes == {"countries.FRA.land_troops": [0, 0], "countries.GBR.air": [10, 20],
                        "countries.DEU.sea": [0, 1], "countries.TUR.p_participate": 1.0}
@@ -170,14 +170,14 @@ def test_display_frames(base):
     held = appstate.held_back_frame(pc)
     assert set(held.columns) == {"country", "iso3", "condition", "label", "share"} and (held.share >= 0.01).all()
     binding = dict(appstate.binding_summary(held))
-    assert "Poland" in dict(binding["us_backstop"]) and "Italy" in dict(binding["un_framework"])
+    assert "Netherlands" in dict(binding["us_backstop"]) and "Italy" in dict(binding["un_framework"])
     prov = appstate.provenance_rows(base, "ITA")
     row = prov[prov.field == "requires_un_framework"].iloc[0]
     assert row.kind == "article" and "A002" in row.source and "UN framework" in row.quote
     assert (prov[prov.kind == "assumption"].why != "").all()
     assert set(appstate.condition_descriptions()) >= {"us_backstop", "un_framework", "capacity"}
     needs = appstate.backstop_requirements(appstate.country_controls(base), base)
-    assert "France" in needs["command_and_control"] and "Netherlands" in needs["air_cover"]
+    assert "France" in needs["backstop_required_by_leads"] and "Netherlands" in needs["backstop_required_by_others"]
     assert not any("United States" in names for names in needs.values())
 
 
@@ -212,34 +212,38 @@ def app():
 
 
 def test_the_page_opens_on_the_baseline(app):
-    assert verdicts(app) == {"land": "not met", "air": "not met", "sea": "not met"}
+    assert verdicts(app) == {"land": "unlikely", "air": "likely met", "sea": "likely met"}
     labels = [m.label for m in app.metric]
     assert labels[0] == "Land ≥ 30,000 troops"
     assert any("P(met)" in m.value and "95% CI" in m.value for m in app.markdown)
     assert app.selectbox(key="scenario_file").value == "baseline.toml"
-    assert app.slider(key="land_FRA").value == (6000, 12000)
-    assert app.select_slider(key="us_backstop").value == "command_and_control"
+    assert app.slider(key="land_FRA").value == (500, 10000)
+    assert app.select_slider(key="us_backstop").value == "uncertain"
     assert not app.error
     what_binds = next(m.value for m in app.markdown if m.value.startswith("**What binds**"))
     assert "US backstop too low" in what_binds and "Poland" in what_binds
 
 
 def test_france_and_the_uk_at_zero_turn_the_land_verdict_to_not_met(app):
+    app.select_slider(key="us_backstop").set_value("air_cover")
     app.radio(key="threshold_land_choice").set_value(10_000).run()
-    assert verdicts(app)["land"] == "met"
+    assert verdicts(app)["land"] in ("uncertain", "likely met")
     app.slider(key="land_FRA").set_value((0, 0)).run()
     app.slider(key="land_GBR").set_value((0, 0)).run()
     assert not app.exception
-    assert verdicts(app)["land"] == "not met"
+    assert verdicts(app)["land"] == "cannot be met"  # the others follow the lead nations onto the ground
     assert app.slider(key="land_FRA").value == (0, 0)  # changing the UK kept France
 
 
 def test_raising_pledges_over_the_threshold_turns_the_land_verdict_to_met(app):
+    app.select_slider(key="us_backstop").set_value("air_cover")
+    app.slider(key="rotation_ratio").set_value(1.0)
+    app.radio(key="threshold_land_choice").set_value(10_000)
     fra, gbr = app.slider(key="land_FRA"), app.slider(key="land_GBR")
     fra.set_value((int(fra.max), int(fra.max)))
     gbr.set_value((int(gbr.max), int(gbr.max)))
     app.run()
-    assert verdicts(app)["land"] == "met"
+    assert verdicts(app)["land"] == "likely met"
     land = next(m for m in app.metric if m.label.startswith("Land"))
     assert land.delta.startswith("+")
 
@@ -248,14 +252,14 @@ def test_the_us_backstop_changes_what_conditional_countries_give(app):
     assert not any(s.key == "land_NLD" for s in app.slider)  # the conditional group starts closed
     app.session_state["group_conditional"] = True  # open it
     app.run()
-    assert app.slider(key="land_NLD").value == (414, 1241)
-    assert expected_troops(app, "Netherlands") == 0
-    assert "US backstop too low 100%" in country_line(app, "Netherlands")
+    assert app.slider(key="land_NLD").value == (0, 1241)
+    app.select_slider(key="us_backstop").set_value("command_and_control").run()
+    assert "US backstop too low" in country_line(app, "Netherlands")
     app.select_slider(key="us_backstop").set_value("air_cover").run()
     assert not app.exception
     assert expected_troops(app, "Netherlands") > 0
     assert "US backstop" not in country_line(app, "Netherlands")
-    assert verdicts(app)["air"] == "met"
+    assert verdicts(app)["air"] == "likely met"
 
 
 def test_a_bad_upload_shows_its_errors_and_the_page_keeps_working(app):
@@ -265,7 +269,7 @@ def test_a_bad_upload_shows_its_errors_and_the_page_keeps_working(app):
     errors = " ".join(e.value for e in app.error)
     assert "bad.toml" in errors and "levers.incident_rate" in errors and "levers.foo" in errors
     assert "Traceback" not in errors
-    assert verdicts(app)["land"] == "not met"  # still running the baseline
+    assert verdicts(app)["land"] == "unlikely"  # still running the baseline
     app.slider(key="land_FRA").set_value((0, 0)).run()
     assert not app.exception and app.slider(key="land_FRA").value == (0, 0)
 
@@ -275,7 +279,7 @@ def test_a_good_upload_is_loaded(app):
                                     "application/toml")).run()
     assert not app.exception and not app.error
     assert app.select_slider(key="us_backstop").value == "air_cover"
-    assert verdicts(app)["air"] == "met"
+    assert verdicts(app)["air"] == "likely met"
 
 
 def test_a_scenario_file_can_be_chosen_and_controls_follow_it(app):
@@ -283,8 +287,8 @@ def test_a_scenario_file_can_be_chosen_and_controls_follow_it(app):
     app.selectbox(key="scenario_file").set_value("no_ceasefire.toml").run()
     assert not app.exception
     assert app.toggle(key="ceasefire").value is False
-    assert app.slider(key="land_FRA").value == (6000, 12000)  # controls start again from the new file
-    assert verdicts(app) == {"land": "not met", "air": "not met", "sea": "not met"}
+    assert app.slider(key="land_FRA").value == (500, 10000)  # controls start again from the new file
+    assert verdicts(app) == {"land": "cannot be met", "air": "cannot be met", "sea": "cannot be met"}
 
 
 def test_sliders_keep_their_values_across_filters_rotation_and_other_sliders(app):
@@ -321,8 +325,8 @@ def test_reset_returns_every_control_to_the_scenario(app):
     app.run()
     app.button(key="reset_controls").click().run()
     assert not app.exception
-    assert app.slider(key="land_FRA").value == (6000, 12000)
-    assert app.select_slider(key="us_backstop").value == "command_and_control"
+    assert app.slider(key="land_FRA").value == (500, 10000)
+    assert app.select_slider(key="us_backstop").value == "uncertain"
     assert app.radio(key="threshold_land_choice").value == 30_000
     app.selectbox(key="scenario_file").set_value("un_framework.toml").run()
     app.button(key="reset_baseline").click().run()
@@ -336,19 +340,20 @@ def test_invalid_settings_show_an_error_not_a_traceback(app):
     assert "do not make a valid scenario" in errors and "`name`" in errors and "'bad/name'" in errors
     assert "the page's settings (from baseline.toml)" in errors
     app.text_input(key="scenario_name").set_value("my-test").run()
-    assert not app.error and verdicts(app)["land"] == "not met"
+    assert not app.error and verdicts(app)["land"] == "unlikely"
 
 
 def test_thresholds_and_air_mission(app):
     app.radio(key="threshold_land_choice").set_value(appstate.CUSTOM).run()
-    app.number_input(key="threshold_land_custom").set_value(5000).run()
-    assert verdicts(app)["land"] == "met"
-    assert next(m.label for m in app.metric if m.label.startswith("Land")) == "Land ≥ 5,000 troops"
+    app.number_input(key="threshold_land_custom").set_value(500).run()
+    assert verdicts(app)["land"] in ("uncertain", "likely met")
+    assert next(m.label for m in app.metric if m.label.startswith("Land")) == "Land ≥ 500 troops"
+    assert next(m.label for m in app.metric if m.label.startswith("Air")) == "Air ≥ 12–36 aircraft"  # drawn
     app.radio(key="air_mission").set_value("no_fly_zone").run()
-    assert next(m.label for m in app.metric if m.label.startswith("Air")) == "Air ≥ 48 aircraft"
+    assert next(m.label for m in app.metric if m.label.startswith("Air")) == "Air ≥ 24–72 aircraft"
     app.toggle(key="threshold_sea_set").set_value(True).run()
-    app.number_input(key="threshold_sea").set_value(1).run()
-    assert verdicts(app)["sea"] == "met"
+    app.number_input(key="threshold_sea").set_value(30).run()
+    assert verdicts(app)["sea"] == "cannot be met"
 
 
 def test_a_slider_change_gives_the_verdict_quickly(app):

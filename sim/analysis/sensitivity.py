@@ -32,12 +32,12 @@ import numpy as np
 import pandas as pd
 
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, load_baseline
-from sim.uncertainty import UNCERTAINTIES
 from sim.draws import draw
 from sim.ensemble import simulate
 from sim.outcomes import threshold_tests
 from sim.params import compile_params
 from sim.scenario import Scenario, country_fields
+from sim.uncertainty import UNCERTAINTIES
 
 DEFAULT_N = 512
 """Base sample size of the Sobol' design (a power of two); ``N * (k + 2)`` points. See docs/analysis.md."""
@@ -99,8 +99,11 @@ class Factor:
 
 
 def default_factors(scenario: Scenario | None = None) -> list[Factor]:
-    """The default uncertain inputs: every declared uncertainty the scenario leaves drawn (its options or
-    range from the data, :mod:`sim.uncertainty`), and the modelling assumptions stated in docs/analysis.md."""
+    """The default uncertain inputs.
+
+    Every declared uncertainty the scenario leaves drawn (its options or range from the data,
+    :mod:`sim.uncertainty`), and the modelling assumptions stated in docs/analysis.md.
+    """
     out = []
     if scenario is not None:
         p = compile_params(scenario)
