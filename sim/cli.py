@@ -264,9 +264,7 @@ def _cmd_sources(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"unknown country code {args.iso3!r}; expected one of {', '.join(base.iso3)}", file=sys.stderr)
         return 2
-    print(f"{c.name} ({c.iso3}), profile '{c.profile}'")
-    for name, s in [*c.fields.items(), ("active_personnel", c.active_personnel), ("mine_vessels", c.mine_vessels)]:
-        print(f"  {name:<28} {s.value!s:<24} [{s.origin}] {s.label()}")
+    print("\n".join(report.source_lines(c.iso3, base)))
     return 0
 
 

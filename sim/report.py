@@ -108,3 +108,48 @@ def condition_glossary() -> list[str]:
         "capacity": "its pledge exceeded what it can sustain and was cut",
     }
     return [f"  {name:<18} {doc[name]}" for name in rules.CONDITIONS.values()]
+
+
+RANGE_FIELDS = {"land_share": "share of active personnel", "land_troops": "troops", "air": "combat aircraft",
+                "sea": "mine-countermeasure vessels"}
+"""Country fields that are ranges, drawn uniformly per run, and their units."""
+
+
+def _cite(s, sources) -> list[str]:
+    """Where a value comes from, one line each: its source (with date and kind), quote, assumption, note."""
+    out = []
+    if s.source:
+        src = sources.get(s.source, {})
+        what = ", ".join(x for x in (src.get("publisher"), src.get("date"), src.get("quality")) if x)
+        out.append(f"source: {s.source} ({what})" + (f': "{s.quote}"' if s.quote else ""))
+        if src.get("url"):
+            out.append(f"        {src['url']}")
+    if s.assumption:
+        out.append(f"assumption: {s.assumption}")
+    if s.note:
+        out.append(f"note: {s.note}")
+    return out
+
+
+def source_lines(iso3: str, baseline) -> list[str]:
+    """A country's encoded values, each with its unit, whether it is drawn per run, and its provenance."""
+    c = baseline.country(iso3)
+    active = c.active_personnel.value
+    lines = [f"{c.name} ({c.iso3}), profile '{c.profile}'; baseline as of 5 September 2025"]
+    for name, s in [*c.fields.items(), ("active_personnel", c.active_personnel), ("mine_vessels", c.mine_vessels)]:
+        v = s.value
+        if name == "land_share" and "land_troops" in c.fields:
+            text = f"{v[0]:g}-{v[1]:g} of active personnel (not used: land_troops gives the pledge in troops)"
+        elif name == "land_share":
+            text = (f"{v[0] * active:,.0f}-{v[1] * active:,.0f} troops ({v[0]:g}-{v[1]:g} of {active:,} active "
+                    "personnel)" + (", drawn per run" if v[0] < v[1] else ""))
+        elif name in RANGE_FIELDS:
+            text = f"{v[0]:,}-{v[1]:,} {RANGE_FIELDS[name]}" + (", drawn per run" if v[0] < v[1] else "")
+        elif name == "required_backstop" and v in baseline.uncertainties:
+            options = ", ".join(f"{k} {w:.0%}" for k, w in baseline.uncertainties[v].value.items())
+            text = f"a declared uncertainty, drawn per run: {options}"
+        else:
+            text = f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+        lines.append(f"  {name:<29} {text}")
+        lines += [f"      {x}" for x in _cite(s, baseline.sources)]
+    return lines
