@@ -25,7 +25,9 @@ class Ceiling:
 
     ``ceiling``: the most any run could reach; ``pledged``: the same without the capacity cap;
     ``all_pledges`` and ``all_capped``: every pledge at its top whatever the conditions, without and with
-    the capacity cap. ``reason`` says what keeps a threshold out of reach (:meth:`why_not`).
+    the capacity cap; ``sustainable``: what the forces of the countries that can send this component could
+    sustain under the scenario's rotation ratio, whatever they pledged (troops at the highest army share,
+    vessels; none for aircraft). :meth:`why_not` says what keeps a threshold out of reach.
     """
 
     component: str
@@ -33,6 +35,7 @@ class Ceiling:
     pledged: float
     all_pledges: float
     all_capped: float
+    sustainable: float
 
     def why_not(self, threshold: float) -> str:
         """Empty if ``threshold`` is within reach; else what keeps it out of reach.
@@ -70,8 +73,10 @@ def ceilings(p: Params) -> dict[str, Ceiling]:
     cap_hi = p.land_cap_range[1]
     top = np.stack([p.land_hi, p.air_hi, p.sea_hi])
     capped = np.stack([np.minimum(p.land_hi, cap_hi), p.air_hi, np.minimum(p.sea_hi, p.sea_cap)])
+    caps = np.stack([cap_hi, np.full(p.n_countries, np.nan), p.sea_cap])
     ok = eligible(p)
     anyone = p.p_participate > 0
     return {comp: Ceiling(comp, float((capped[k] * ok[k]).sum()), float((top[k] * ok[k]).sum()),
-                          float((top[k] * anyone).sum()), float((capped[k] * anyone).sum()))
+                          float((top[k] * anyone).sum()), float((capped[k] * anyone).sum()),
+                          float(np.where(ok[k], caps[k], 0.0).sum()) if k != 1 else float("nan"))
             for k, comp in enumerate(rules.COMPONENTS)}

@@ -234,7 +234,7 @@ class TableBuilder:
                 "runs": n, "runs_met": k, "p_met": k / n,
                 "p_met_low95": float(lo), "p_met_high95": float(hi),
                 "verdict": verdict_label(k / n, reachable=not top.why_not(t_lo)),
-                "ceiling": top.ceiling, "ceiling_reason": top.why_not(t_hi),
+                "ceiling": top.ceiling, "ceiling_reason": top.why_not(t_hi), "sustainable": top.sustainable,
                 "assess_from_month": p.assess_start, "horizon_months": p.horizon,
                 "mean_strength": self.window_total[comp] / (n * window),
             }
