@@ -75,12 +75,12 @@ class CountryAgent(mesa.Agent):
             if not self.pledged[c]:
                 continue
             sk = rules.component_bits(static, self.binds[c])
-            dep0, wd0 = self.deployed[c], self.withdrawn[c]
+            dep0, wd0, ready0 = self.deployed[c], self.withdrawn[c], self.ready[c]
             dep, self.ready[c], wd, bits = rules.decide(
                 sk == 0, self.offers[c] > 0, wd0, self.follows[c], m.leads_present_prev, others_land,
-                self.momentum[c], self.ready[c], self.delay[c], assessed, dep0)
+                self.momentum[c], ready0, self.delay[c], assessed, dep0)
             self.reasons[c] = rules.held_back(self.reasons[c], sk, bits, True, assessed, dep0 and not dep)
-            if rules.state_changed(dep, dep0, wd, wd0, bits):
+            if rules.state_changed(dep, dep0, wd, wd0, bits, self.ready[c], ready0):
                 m.changed = True
             if wd and not wd0 and self.withdrawn_month < 0:
                 self.withdrawn_month = t

@@ -198,7 +198,7 @@ def _compile_block(rules_key: str):
                                                         dep0 and not dep)
                         if wd and not wd0 and withdrawn_month[r, col] < 0:
                             withdrawn_month[r, col] = t
-                        if _state_changed(dep, dep0, wd, wd0, bits):
+                        if _state_changed(dep, dep0, wd, wd0, bits, rdy, ready[k, j]):
                             changed = True
                         deployed[k, j], withdrawn[k, j], ready[k, j] = dep, wd, rdy
                         if dep:

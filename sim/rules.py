@@ -267,14 +267,17 @@ def decide(static_ok, has_offer, withdrawn, follows_leads, leads_present, others
     return deployed, ready, withdrawn | cascade, bits
 
 
-def state_changed(deployed, deployed_prev, withdrawn, withdrawn_prev, bits):
+def state_changed(deployed, deployed_prev, withdrawn, withdrawn_prev, bits, ready, ready_prev):
     """Whether a country's month can differ from the next one even if nothing else happens.
 
-    True if it joined or left the force, withdrew, or is counting down a parliament's mandate. When this
-    is false for every country of a run and no event falls in the next month (:func:`month_events`), the
-    next month's decisions repeat this month's exactly, so an engine may skip them (fast-forward).
+    True if it joined or left the force, withdrew, or its parliament's mandate is counting down (it waits
+    for one and its count of ready months moved; during the build-up the count does not move, so a wait
+    then repeats itself). When this is false for every country of a run and no event falls in the next
+    month (:func:`month_events`), the next month's decisions repeat this month's exactly, so an engine may
+    skip them (fast-forward).
     """
-    return (deployed != deployed_prev) | (withdrawn != withdrawn_prev) | ((bits & MANDATE) != 0)
+    return ((deployed != deployed_prev) | (withdrawn != withdrawn_prev)
+            | (((bits & MANDATE) != 0) & (ready != ready_prev)))
 
 
 def schedule_events(horizon, ceasefire_month, backstop_by_month, assess_start):
