@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,8 @@ from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
-SOURCES = ROOT.parent / "shared" / "sources"
+SOURCES = Path(os.environ.get("REASSURANCE_SOURCES") or ROOT.parent / "shared" / "sources")
+"""The five article texts (not shipped with the project: a fresh clone has no ../shared beside it)."""
 SHIPPED = sorted(p.name for p in SCENARIOS.glob("*.toml"))
 
 
