@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shlex
 import signal
 import sys
+from importlib import metadata
 from pathlib import Path
+
+import numpy as np
 
 from sim import analysis, batch, dask_executor, export, report  # dask_executor imports Dask only when used
 from sim.baseline import load_baseline
@@ -50,11 +54,19 @@ def _formats(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _version() -> str:
+    try:
+        return metadata.version("reassurance")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     ap = argparse.ArgumentParser(prog="reassurance", description=(
         "Can the coalition of the willing's reassurance force for Ukraine add up? Run scenario files "
         "through the agent-based model and test force-size thresholds."))
+    ap.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run one scenario and print the verdict")
@@ -157,7 +169,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "started": started, "finished": export.now_iso(),
         }
         folder = export.write_results(args.out, result.tables, manifest=manifest, xlsx=args.xlsx)
-        print(f"\nTables written to {folder}/ ({', '.join(sorted(result.tables))}; manifest.json)")
+        print("\n" + export.written_line(folder, result.tables, xlsx=args.xlsx))
     return 0
 
 
@@ -228,7 +240,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     checkpoints.clear()
     if not args.quiet:
         print("\n".join(_batch_lines(result)))
-        print(f"\nTables written to {folder}/ ({', '.join(result.tables)}; manifest.json)")
+        print("\n" + export.written_line(folder, result.tables, formats=args.formats, xlsx=args.xlsx))
     return 0
 
 
@@ -237,16 +249,46 @@ def _batch_lines(result: batch.BatchResult, *, most: int = 60) -> list[str]:
     levers = list(result.plan.levers)
     lines = ["P(threshold held over the assessment window) [95% interval], per scenario and sweep point:"]
     groups = summ.groupby(["scenario", "point"], sort=False)
+    rows = []
     for i, ((name, point), g) in enumerate(groups):
         if i == most:
-            lines.append(f"  ... and {groups.ngroups - most} more sweep points (summary table)")
             break
-        swept = ", ".join(f"{k.split('.')[-1]}={g.iloc[0][k]}" for k in levers if _swept(result, name, k))
-        parts = [f"{r.component} {r.p_met:6.1%} [{r.p_met_low95:.1%}-{r.p_met_high95:.1%}]"
+        swept = ", ".join(f"{lever_label(k)} = {plain_value(g.iloc[0][k])}" for k in levers
+                          if _swept(result, name, k))
+        parts = [f"{r.component} {r.p_met:6.1%} " + f"[{r.p_met_low95:.1%}-{r.p_met_high95:.1%}]".ljust(15)
                  for r in g.itertuples()]
-        label = f"{name}[{point}]" + (f" ({swept})" if swept else "")
-        lines.append(f"  {label:<40} " + "  ".join(parts))
+        rows.append((f"{name}[{point}]" + (f" ({swept})" if swept else ""), "  ".join(parts)))
+    width = max((len(label) for label, _ in rows), default=0)
+    lines += [f"  {label:<{width}}  {parts}".rstrip() for label, parts in rows]
+    if groups.ngroups > most:
+        lines.append(f"  ... and {groups.ngroups - most} more sweep points (summary table)")
     return lines
+
+
+def lever_label(key: str) -> str:
+    """A swept lever's path in words: ``countries.FRA.land_troops`` -> ``FRA land_troops``."""
+    kind, _, rest = key.partition(".")
+    if kind == "countries":
+        return rest.replace(".", " ", 1)
+    if kind == "thresholds":
+        return f"{rest} threshold"
+    return rest
+
+
+def plain_value(value: object) -> str:
+    """A lever's value as a person writes it: whole numbers without ``.0``, lists as ``[a, b]``."""
+    if isinstance(value, str) and value.startswith("["):
+        with contextlib.suppress(ValueError):
+            value = json.loads(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(plain_value(v) for v in value) + "]"
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    return str(value)
 
 
 def _swept(result: batch.BatchResult, name: str, key: str) -> bool:
@@ -266,8 +308,25 @@ def _cmd_sources(args: argparse.Namespace) -> int:
         return 2
     print(f"{c.name} ({c.iso3}), profile '{c.profile}'")
     for name, s in [*c.fields.items(), ("active_personnel", c.active_personnel), ("mine_vessels", c.mine_vessels)]:
-        print(f"  {name:<28} {s.value!s:<24} [{s.origin}] {s.label()}")
+        shown = f"land_share ({s.value[0]:.0%}-{s.value[1]:.0%} of army)" if name == "land_share" else name
+        print(f"  {shown:<28} {_source_value(name, s.value, c.active_personnel.value):<24} [{s.origin}] {s.label()}")
     return 0
+
+
+SOURCE_UNITS = {"air": "aircraft", "sea": "vessels", "active_personnel": "troops", "mine_vessels": "vessels"}
+
+
+def _source_value(name: str, value: object, active: float) -> str:
+    """A country's field as a person reads it: the land pledge in troops, ranges as ``a-b``, shares in %."""
+    if name == "land_share":  # the pledge is a share of the army: say it in troops
+        lo, hi = (round(v * active) for v in value)
+        return f"{lo:,}-{hi:,} troops"
+    unit = SOURCE_UNITS.get(name, "")
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return f"{plain_value(value[0])}-{plain_value(value[1])} {unit}".strip()
+    if name in ("p_participate", "government_fall_hazard", "withdraw_if_government_falls", "casualty_withdraw_prob"):
+        return f"{value:.0%}" + (" a month" if name == "government_fall_hazard" else "")
+    return f"{plain_value(value)} {unit}".strip()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     except (export.OutputPathError, batch.BatchError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except export.OutputWriteError as e:
+        print(f"error: {e.strerror}", file=sys.stderr)
+        return 1
     except batch.BatchInterruptedError as e:
         print(e.report(), file=sys.stderr)
         return e.exit_code

@@ -225,7 +225,7 @@ def run_cli(args: argparse.Namespace) -> int:
         }
         folder = export.write_results(args.out, res.tables, manifest=manifest, xlsx=args.xlsx)
         if not args.quiet:
-            print(f"\nTables written to {folder}/ ({', '.join(res.tables)}; manifest.json)")
+            print("\n" + export.written_line(folder, res.tables, xlsx=args.xlsx))
     return 0
 
 
