@@ -175,6 +175,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     bad = 0
+    good: dict[str, list[Path]] = {}
     for f in args.files:
         try:
             s = load_scenario(f)
@@ -186,8 +187,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(str(e), file=sys.stderr)
         else:
             points = len(s.sweep_points())
-            print(f"{f}: ok ('{s.name}', seed {s.seed}, {s.replications} replications, {points} sweep point"
-                  f"{'s' if points != 1 else ''})")
+            good.setdefault(s.name, []).append((f, f"{f}: ok ('{s.name}', seed {s.seed}, {s.replications} "
+                                                   f"replications, {points} sweep point{'s' if points != 1 else ''})"))
+    # the files are checked as one batch too: batch refuses two files of the same name (or one file twice)
+    for files in good.values():
+        if len(files) > 1:
+            try:
+                batch.load_batch([f for f, _ in files])
+            except ScenarioError as e:
+                bad += 1
+                print(str(e), file=sys.stderr)
+                continue
+        print("\n".join(line for _, line in files))
     return 2 if bad else 0
 
 

@@ -46,11 +46,6 @@ class OutputWriteError(OSError):
     """Writing a results folder failed part-way (disk full, read-only, gone); nothing half-written is left."""
 
 
-def printable(text: object) -> str:
-    r"""``text`` with control characters (terminal escape codes, NUL, line breaks) shown as ``\\xNN`` escapes."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", str(text))
-
-
 def _target(out_dir: Path) -> Path:
     """The folder to write: a symbolic link is followed (the link stays and points at the new results)."""
     out_dir = Path(out_dir)
@@ -197,7 +192,7 @@ def for_people(df: pd.DataFrame) -> pd.DataFrame:
 def _cell_text(v: Any) -> Any:
     if not isinstance(v, str):
         return v
-    return printable(v)
+    return words.printable(v)
 
 
 def columns_sheet(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

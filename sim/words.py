@@ -8,6 +8,19 @@ from __future__ import annotations
 
 import re
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    r"""``text`` with control characters shown as escapes (``\x1b``, ``\u202e``), never obeyed by a terminal.
+
+    Covers the C0 and C1 controls (escape codes, NUL, line breaks) and the invisible and bidirectional
+    format characters that can make a line read other than it is.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        str(text))
+
+
 CONDITION_LABELS: dict[str, str] = {
     "ceasefire": "No ceasefire yet", "us_backstop": "US backstop too low", "un_framework": "No UN framework",
     "border_priority": "Border priority", "willingness": "Not willing (draw)", "government_fell": "Government fell",
@@ -60,6 +73,7 @@ COLUMNS: dict[str, str] = {
     "assess_from_month": "first month of the assessment window (months count from 0)",
     "horizon_months": "number of months simulated",
     "mean_strength": "mean over runs of each run's mean strength over the window",
+    "median_margin": "median over runs of the lowest strength in the window minus the threshold (negative: short)",
     "verdict": "met or not met",
     "min_strength_q{q}": "the {q}% quantile over runs of the lowest strength in the window",
     "run": "run number (run i always uses the draws of run i)",
