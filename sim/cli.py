@@ -1,8 +1,8 @@
 """The command line: ``reassurance run|batch|analyse|validate|sources`` (also ``python -m sim``).
 
 A thin face: it parses arguments, calls ``sim``'s API and prints. Exit codes: 0 done, 2 bad input
-(an invalid scenario file or option; nothing is run or written), 1 a failure (a batch whose worker died or
-whose chunk failed), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (no results folder written).
+(an invalid scenario file or option, or an output folder that cannot be written; nothing is run or written),
+1 a failure (a batch whose worker died or whose chunk failed, or the results could not be written), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (no results folder written).
 """
 
 from __future__ import annotations
