@@ -2,7 +2,8 @@
 
 A thin face: it parses arguments, calls ``sim``'s API and prints. Exit codes: 0 done, 2 bad input
 (an invalid scenario file or option, or an output folder that cannot be written; nothing is run or written),
-1 a failure (a batch whose worker died or whose chunk failed, or the results could not be written), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (no results folder written).
+1 a failure (a batch whose worker died or whose chunk failed, or the results could not be written),
+130 interrupted by Ctrl-C, 143 stopped by SIGTERM (no results folder written).
 """
 
 from __future__ import annotations
