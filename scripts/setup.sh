@@ -7,7 +7,7 @@
 #
 # Environment:
 #   PYTHON=/path/to/python   use this interpreter (must be >= 3.12) instead of searching
-#   SETUP_EXTRAS=test,browser  extras to install (default: test)
+#   SETUP_EXTRAS=test,browser  extras to install (default: test); extras installed before are kept
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -114,26 +114,34 @@ fi
 # --- the package and its dependencies --------------------------------------------
 # The stamp records what the last successful install was made from. Top-level
 # packages are part of it: an editable install made before sim/__init__.py
-# existed does not map the package.
-stamp_file="$VENV/.setup-stamp-${EXTRAS//[^A-Za-z0-9_]/_}"
-stamp="$(
+# existed does not map the package. One install serves every script: extras are
+# only ever added (the union of those asked for now and those installed before),
+# so run.sh and test.sh never reinstall each other's.
+stamp_file="$VENV/.setup-stamp"
+source_stamp="$(
     sha256sum pyproject.toml
     "$VENV/bin/python" -c 'import sys; print(sys.version)'
-    echo "extras=$EXTRAS"
     ls -d -- */__init__.py 2>/dev/null || true
 )"
+installed_extras=""
+if [[ -f "$stamp_file" ]] && [[ "$(sed '$d' "$stamp_file")" == "$source_stamp" ]]; then
+    installed_extras="$(tail -n 1 "$stamp_file" | sed -n 's/^extras=//p')"
+fi
+extras_union() { tr ', ' '\n\n' <<<"$1,$2" | sed '/^$/d' | sort -u | paste -sd, -; }
+wanted="$(extras_union "$EXTRAS" "")"
+all="$(extras_union "$EXTRAS" "$installed_extras")"
 
-if [[ -f "$stamp_file" ]] && [[ "$(cat "$stamp_file")" == "$stamp" ]]; then
-    log ".venv is up to date ($("$VENV/bin/python" --version 2>&1), extras: $EXTRAS)"
+if [[ -n "$installed_extras" && "$all" == "$(extras_union "$installed_extras" "")" ]]; then
+    log ".venv is up to date ($("$VENV/bin/python" --version 2>&1), extras: $installed_extras; asked for: $wanted)"
     exit 0
 fi
 
-log "installing the project with extras [$EXTRAS] into .venv (this can take a few minutes the first time)"
-rm -f "$stamp_file"
+log "installing the project with extras [$all] into .venv (this can take a few minutes the first time)"
+rm -f "$stamp_file" "$VENV"/.setup-stamp-*
 # -qq: only errors (pip's warnings about this machine's extra package indexes are noise).
-if ! "$VENV/bin/python" -m pip install -qq -e ".[$EXTRAS]" </dev/null; then
-    log "ERROR: pip install -e \".[$EXTRAS]\" failed (see above)"
+if ! "$VENV/bin/python" -m pip install -qq -e ".[$all]" </dev/null; then
+    log "ERROR: pip install -e \".[$all]\" failed (see above)"
     exit 1
 fi
-printf '%s\n' "$stamp" >"$stamp_file"
-log "done: .venv ready ($("$VENV/bin/python" --version 2>&1), extras: $EXTRAS)"
+printf '%s\nextras=%s\n' "$source_stamp" "$all" >"$stamp_file"
+log "done: .venv ready ($("$VENV/bin/python" --version 2>&1), extras: $all)"

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Set up, lint, and run the test suite. Arguments are passed to pytest.
+# Set up, lint, and run the test suite. Other arguments are passed to pytest.
+#
+# Usage:  bash scripts/test.sh           the full suite (what CI runs)
+#         bash scripts/test.sh --fast    the everyday tier: leaves out the tests marked slow or browser
+#                                        (under a minute on a quiet 2-core machine)
 #
 # BROWSER_TESTS=0 skips installing what the browser tests need (Debian's chromium
 # and the playwright package); the tests that need them then skip.
@@ -10,7 +14,16 @@ cd "$REPO_ROOT"
 
 log() { printf '[test] %s\n' "$*" >&2; }
 
+fast=0
+args=()
+for a in "$@"; do
+    if [[ "$a" == "--fast" ]]; then fast=1; else args+=("$a"); fi
+done
+
 # --- browser-test prerequisites -----------------------------------------------
+if [[ "$fast" == 1 ]]; then
+    export BROWSER_TESTS="${BROWSER_TESTS:-0}"  # the fast tier runs no browser tests: no chromium needed
+fi
 export BROWSER_TESTS="${BROWSER_TESTS:-1}"
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [[ "$BROWSER_TESTS" != "0" && ! -x "$CHROMIUM_PATH" ]]; then
@@ -52,9 +65,16 @@ if ((${#lint_dirs[@]})); then
 fi
 
 # --- tests ------------------------------------------------------------------------
-log "pytest (BROWSER_TESTS=$BROWSER_TESTS, CHROMIUM_PATH=$CHROMIUM_PATH)"
+tier=()
+if [[ "$fast" == 1 ]]; then
+    tier=(-m "not slow and not browser")
+    log "pytest, fast tier: tests marked slow or browser are left out (the full suite: bash scripts/test.sh)"
+else
+    log "pytest, full suite (BROWSER_TESTS=$BROWSER_TESTS, CHROMIUM_PATH=$CHROMIUM_PATH)"
+fi
 rc=0
-"$PY" -m pytest -q "$@" </dev/null || rc=$?
+# One line per test file with its progress; the slowest tests are listed at the end.
+"$PY" -m pytest "${tier[@]}" --durations=5 "${args[@]}" </dev/null || rc=$?
 if [[ "$rc" == 5 ]]; then
     log "ERROR: pytest collected no tests (exit code 5): counting that as a failure"
     exit 1

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import report, rules
+from sim import rules, words
 from sim.baseline import BACKSTOP_LEVELS, Baseline, Sourced, load_baseline
 from sim.params import compile_params, default_threshold
 from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, country_fields, scenario_from_text
@@ -59,14 +59,7 @@ NOT_IN_FORCE_ROLES = {"backstop": "its support is the US-backstop lever, not a c
                       "adversary": "Russia's stance and strikes are levers (Russia's stance, incident rate)"}
 """Roles that contribute nothing to the count, with why; these countries get no sliders."""
 
-CONDITION_LABELS: dict[str, str] = {
-    "ceasefire": "No ceasefire yet", "us_backstop": "US backstop too low", "un_framework": "No UN framework",
-    "border_priority": "Border priority", "willingness": "Not willing (draw)", "government_fell": "Government fell",
-    "lead_nations": "Lead nations absent", "momentum": "Too few others deployed",
-    "parliament_mandate": "Awaiting mandate", "incident": "Left after an attack",
-    "cascade": "Left as force shrank", "capacity": "Pledge over capacity",
-}
-"""Short display names of the conditions of :data:`sim.rules.CONDITIONS` (unknown names fall back)."""
+CONDITION_LABELS = words.CONDITION_LABELS  # declared once, in sim.words (the command line uses them too)
 
 AIR_SLIDER_MAX = 48
 """Largest air pledge a slider offers (no capacity data exists for aircraft: the no-fly-zone figure)."""
@@ -460,17 +453,13 @@ def scenario_from_upload(filename: str, data: bytes, base_dir: Path) -> Scenario
 # --- outcome tables shaped for display -------------------------------------------------------------------
 
 def condition_descriptions() -> dict[str, str]:
-    """Condition name -> what it means (from :func:`sim.report.condition_glossary`)."""
-    out = {}
-    for line in report.condition_glossary():
-        name, _, text = line.strip().partition(" ")
-        out[name] = text.strip()
-    return out
+    """Condition name -> what it means (:data:`sim.words.CONDITION_TEXT`)."""
+    return dict(words.CONDITION_TEXT)
 
 
 def condition_label(name: str) -> str:
-    """Short display name of a condition."""
-    return CONDITION_LABELS.get(name, name.replace("_", " ").capitalize())
+    """Short display name of a condition (:func:`sim.words.condition_label`)."""
+    return words.condition_label(name)
 
 
 def contribution_frame(per_country: pd.DataFrame, component: str) -> pd.DataFrame:

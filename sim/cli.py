@@ -1,19 +1,24 @@
 """The command line: ``reassurance run|batch|analyse|validate|sources`` (also ``python -m sim``).
 
 A thin face: it parses arguments, calls ``sim``'s API and prints. Exit codes: 0 done, 2 bad input
-(an invalid scenario file or option; nothing is run or written), 1 a failure (a batch whose worker died or
-whose chunk failed), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (no results folder written).
+(an invalid scenario file or option, or an output folder that cannot be written; nothing is run or written),
+1 a failure (a batch whose worker died or whose chunk failed, or the results could not be written),
+130 interrupted by Ctrl-C, 143 stopped by SIGTERM (no results folder written).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shlex
 import signal
 import sys
+from importlib import metadata
 from pathlib import Path
+
+import numpy as np
 
 from sim import analysis, batch, dask_executor, export, report  # dask_executor imports Dask only when used
 from sim.baseline import load_baseline
@@ -50,11 +55,19 @@ def _formats(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _version() -> str:
+    try:
+        return metadata.version("reassurance")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     ap = argparse.ArgumentParser(prog="reassurance", description=(
         "Can the coalition of the willing's reassurance force for Ukraine add up? Run scenario files "
         "through the agent-based model and test force-size thresholds."))
+    ap.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run one scenario and print the verdict")
@@ -157,12 +170,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "started": started, "finished": export.now_iso(),
         }
         folder = export.write_results(args.out, result.tables, manifest=manifest, xlsx=args.xlsx)
-        print(f"\nTables written to {folder}/ ({', '.join(sorted(result.tables))}; manifest.json)")
+        print("\n" + export.written_line(folder, result.tables, xlsx=args.xlsx))
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     bad = 0
+    good: dict[str, list[Path]] = {}
     for f in args.files:
         try:
             s = load_scenario(f)
@@ -174,8 +188,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(str(e), file=sys.stderr)
         else:
             points = len(s.sweep_points())
-            print(f"{f}: ok ('{s.name}', seed {s.seed}, {s.replications} replications, {points} sweep point"
-                  f"{'s' if points != 1 else ''})")
+            good.setdefault(s.name, []).append((f, f"{f}: ok ('{s.name}', seed {s.seed}, {s.replications} "
+                                                   f"replications, {points} sweep point{'s' if points != 1 else ''})"))
+    # the files are checked as one batch too: batch refuses two files of the same name (or one file twice)
+    for files in good.values():
+        if len(files) > 1:
+            try:
+                batch.load_batch([f for f, _ in files])
+            except ScenarioError as e:
+                bad += 1
+                print(str(e), file=sys.stderr)
+                continue
+        print("\n".join(line for _, line in files))
     return 2 if bad else 0
 
 
@@ -228,7 +252,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     checkpoints.clear()
     if not args.quiet:
         print("\n".join(_batch_lines(result)))
-        print(f"\nTables written to {folder}/ ({', '.join(result.tables)}; manifest.json)")
+        print("\n" + export.written_line(folder, result.tables, formats=args.formats, xlsx=args.xlsx))
     return 0
 
 
@@ -237,16 +261,46 @@ def _batch_lines(result: batch.BatchResult, *, most: int = 60) -> list[str]:
     levers = list(result.plan.levers)
     lines = ["P(threshold held over the assessment window) [95% interval], per scenario and sweep point:"]
     groups = summ.groupby(["scenario", "point"], sort=False)
+    rows = []
     for i, ((name, point), g) in enumerate(groups):
         if i == most:
-            lines.append(f"  ... and {groups.ngroups - most} more sweep points (summary table)")
             break
-        swept = ", ".join(f"{k.split('.')[-1]}={g.iloc[0][k]}" for k in levers if _swept(result, name, k))
-        parts = [f"{r.component} {r.p_met:6.1%} [{r.p_met_low95:.1%}-{r.p_met_high95:.1%}]"
+        swept = ", ".join(f"{lever_label(k)} = {plain_value(g.iloc[0][k])}" for k in levers
+                          if _swept(result, name, k))
+        parts = [f"{r.component} {r.p_met:6.1%} " + f"[{r.p_met_low95:.1%}-{r.p_met_high95:.1%}]".ljust(15)
                  for r in g.itertuples()]
-        label = f"{name}[{point}]" + (f" ({swept})" if swept else "")
-        lines.append(f"  {label:<40} " + "  ".join(parts))
+        rows.append((f"{name}[{point}]" + (f" ({swept})" if swept else ""), "  ".join(parts)))
+    width = max((len(label) for label, _ in rows), default=0)
+    lines += [f"  {label:<{width}}  {parts}".rstrip() for label, parts in rows]
+    if groups.ngroups > most:
+        lines.append(f"  ... and {groups.ngroups - most} more sweep points (summary table)")
     return lines
+
+
+def lever_label(key: str) -> str:
+    """A swept lever's path in words: ``countries.FRA.land_troops`` -> ``FRA land_troops``."""
+    kind, _, rest = key.partition(".")
+    if kind == "countries":
+        return rest.replace(".", " ", 1)
+    if kind == "thresholds":
+        return f"{rest} threshold"
+    return rest
+
+
+def plain_value(value: object) -> str:
+    """A lever's value as a person writes it: whole numbers without ``.0``, lists as ``[a, b]``."""
+    if isinstance(value, str) and value.startswith("["):
+        with contextlib.suppress(ValueError):
+            value = json.loads(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(plain_value(v) for v in value) + "]"
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    return str(value)
 
 
 def _swept(result: batch.BatchResult, name: str, key: str) -> bool:
@@ -266,6 +320,9 @@ def _cmd_sources(args: argparse.Namespace) -> int:
         return 2
     print("\n".join(report.source_lines(c.iso3, base)))
     return 0
+
+
+SOURCE_UNITS = {"air": "aircraft", "sea": "vessels", "active_personnel": "troops", "mine_vessels": "vessels"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     except (export.OutputPathError, batch.BatchError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except export.OutputWriteError as e:
+        print(f"error: {e.strerror}", file=sys.stderr)
+        return 1
     except batch.BatchInterruptedError as e:
         print(e.report(), file=sys.stderr)
         return e.exit_code

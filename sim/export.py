@@ -1,18 +1,22 @@
 """Writing outcome tables to a results folder: CSV and Parquet (XLSX on request), with a manifest.
 
 Nothing is half-written: every file of a results folder is first written into a temporary folder beside
-it, and the finished folder is renamed into place. The manifest (``manifest.json``) records the resolved
+it (``.tmp-NAME-PID-*``), and the finished folder is renamed into place; what a killed run left beside the
+folder is removed by the next write. An ``--out`` that is a symbolic link is followed: the folder it
+points to is replaced, the link stays. The manifest (``manifest.json``) records the resolved
 scenarios, seeds, package versions, code revision, start and end time, and each table's SHA-256, rows
 and column types.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,12 +28,38 @@ from typing import Any
 
 import pandas as pd
 
+from sim import words
+
 FORMATS = ("csv", "parquet")
 PACKAGES = ("reassurance", "numpy", "pandas", "mesa", "pyarrow", "openpyxl", "pydantic")
 
 
+MIN_FREE_BYTES = 16 * 1024 * 1024
+"""Refuse to start when the disk that would hold the results has less free space than this."""
+
+
 class OutputPathError(ValueError):
-    """An output path escapes the results folder it must stay in."""
+    """An output folder cannot be used: it escapes where it must stay, is not a results folder, or is not writable."""
+
+
+class OutputWriteError(OSError):
+    """Writing a results folder failed part-way (disk full, read-only, gone); nothing half-written is left."""
+
+
+def _target(out_dir: Path) -> Path:
+    """The folder to write: a symbolic link is followed (the link stays and points at the new results)."""
+    out_dir = Path(out_dir)
+    return out_dir.resolve() if out_dir.is_symlink() else out_dir
+
+
+def _writable_ancestor(out_dir: Path) -> Path:
+    """The nearest existing folder at or above ``out_dir``'s parent; refused if it is a file."""
+    for parent in out_dir.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputPathError(f"{out_dir}: {parent} is a file, so no folder can be made inside it")
+            return parent
+    return Path(out_dir.absolute().anchor)
 
 
 def safe_child(root: Path, name: str) -> Path:
@@ -42,25 +72,66 @@ def safe_child(root: Path, name: str) -> Path:
 
 
 def check_out_dir(out_dir: Path) -> Path:
-    """Refuse an output folder that exists and is not a results folder (it would be replaced whole)."""
-    out_dir = Path(out_dir)
-    for parent in out_dir.absolute().parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise OutputPathError(f"{out_dir}: {parent} is a file, so no folder can be made inside it")
-            break
+    """Refuse, before anything runs, an output folder that cannot be used.
+
+    Refused: an existing folder that is not a results folder (it would be replaced whole), a path inside a
+    file, a folder holding the current folder, and a place that cannot be written (read-only, no
+    permission, or a nearly full disk), so that no computing is lost at the end.
+    """
+    given = Path(out_dir)
+    if given.is_symlink() and not given.exists():
+        raise OutputPathError(f"{given} is a symbolic link to {os.readlink(given)}, which does not exist")
+    out_dir = _target(given)
+    ancestor = _writable_ancestor(out_dir)
     if out_dir.exists():
         if not out_dir.is_dir():
-            raise OutputPathError(f"{out_dir} exists and is not a folder")
+            raise OutputPathError(f"{given} exists and is not a folder")
         if any(out_dir.iterdir()) and not (out_dir / "manifest.json").is_file():
             raise OutputPathError(
-                f"{out_dir} exists and is not a results folder (no manifest.json); it would be replaced "
+                f"{given} exists and is not a results folder (no manifest.json); it would be replaced "
                 "whole, so choose a new or empty folder")
     cwd = Path.cwd().resolve()
     resolved = out_dir.resolve()
     if resolved == cwd or resolved in cwd.parents:
-        raise OutputPathError(f"{out_dir} holds the current folder; choose a folder inside it")
-    return out_dir
+        raise OutputPathError(f"{given} holds the current folder; choose a folder inside it")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        why = "is on a read-only file system" if _read_only(ancestor) else "is not writable by you"
+        raise OutputPathError(f"cannot write {given}: {ancestor} {why}; nothing was run")
+    free = shutil.disk_usage(ancestor).free
+    if free < MIN_FREE_BYTES:
+        raise OutputPathError(f"cannot write {given}: the disk holding {ancestor} is full ({free:,} bytes free); "
+                              "nothing was run")
+    return given
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Remove the ``.tmp-NAME-PID-*`` and ``.old-NAME-PID`` folders of writes whose process is gone."""
+    rx = re.compile(rf"^\.(tmp|old)-{re.escape(out_dir.name)}-(\d+)(-.*)?$")
+    try:
+        entries = list(out_dir.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        m = rx.match(entry.name)
+        if m and int(m.group(2)) != os.getpid() and not _alive(int(m.group(2))) and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _umask() -> int:
@@ -104,13 +175,64 @@ def table_bytes(df: pd.DataFrame, fmt: str) -> bytes:
     raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
 
 
+def for_people(df: pd.DataFrame) -> pd.DataFrame:
+    r"""A table as people read it in a spreadsheet: ``-1`` months as "never", control characters as escapes.
+
+    Control characters (which a spreadsheet refuses, and which can drive a terminal) are shown as ``\x1b``.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if words.NEVER_COLUMNS.match(str(col)) and pd.api.types.is_integer_dtype(out[col]):
+            out[col] = out[col].astype(object).where(out[col] >= 0, words.NEVER)
+        elif out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(_cell_text)
+    return out
+
+
+def _cell_text(v: Any) -> Any:
+    if not isinstance(v, str):
+        return v
+    return words.printable(v)
+
+
+def columns_sheet(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The ``columns`` sheet of tables.xlsx: every sheet's columns and what they mean."""
+    rows = [{"sheet": name[:31], "column": str(col),
+             "meaning": words.column_meaning(str(col)) or "see docs/outputs.md and docs/analysis.md"}
+            for name, df in tables.items() for col in df.columns]
+    return pd.DataFrame(rows, columns=["sheet", "column", "meaning"])
+
+
+COLUMNS_SHEET = "columns"
+"""The sheet of tables.xlsx that explains the other sheets' columns."""
+
+
 def xlsx_bytes(tables: Mapping[str, pd.DataFrame]) -> bytes:
-    """All tables in one Excel workbook, one sheet per table (sheet names cut to Excel's 31 characters)."""
+    """All tables in one Excel workbook, one sheet per table (names cut to Excel's 31 characters).
+
+    A ``columns`` sheet says what every column means. Text is stored as text, never as a formula, even
+    when it starts with ``=`` (a scenario named ``=1+1`` stays those four characters).
+    """
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        for name, df in tables.items():
-            df.to_excel(xw, sheet_name=name[:31], index=False)
+        for name, df in {**tables, COLUMNS_SHEET: columns_sheet(tables)}.items():
+            for_people(df).to_excel(xw, sheet_name=name[:31], index=False)
+        for ws in xw.book.worksheets:  # openpyxl would store any text starting with "=" as a formula
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
     return buf.getvalue()
+
+
+def written_line(folder: Path, tables: Mapping[str, pd.DataFrame], *, formats: tuple[str, ...] = FORMATS,
+                 xlsx: bool = False) -> str:
+    """The line that says what a results folder holds, file by file kind."""
+    kinds = "/".join(f".{f}" for f in formats)
+    parts = [f"{', '.join(tables)} ({kinds})"]
+    if xlsx:
+        parts.append(f"tables.xlsx (one sheet per table, and '{COLUMNS_SHEET}' saying what each column means)")
+    return f"Tables written to {folder}/: " + "; ".join([*parts, "manifest.json"])
 
 
 def write_results(out_dir: Path, tables: Mapping[str, pd.DataFrame], *, manifest: Mapping[str, Any],
@@ -121,9 +243,14 @@ def write_results(out_dir: Path, tables: Mapping[str, pd.DataFrame], *, manifest
     versions, the code revision and each file's SHA-256. An existing folder is replaced only once the new
     one is complete.
     """
-    out_dir = check_out_dir(Path(out_dir))
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
+    given = check_out_dir(Path(out_dir))
+    out_dir = _target(given)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(out_dir)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-{os.getpid()}-", dir=out_dir.parent))
+    except OSError as e:
+        raise OutputWriteError(e.errno, f"cannot write {given}: {e.strerror}; nothing was written") from None
     tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it owner-only; the results folder follows the umask
     try:
         files: dict[str, Any] = {}
@@ -137,7 +264,7 @@ def write_results(out_dir: Path, tables: Mapping[str, pd.DataFrame], *, manifest
         if xlsx:
             data = xlsx_bytes(tables)
             (tmp / "tables.xlsx").write_bytes(data)
-            files["tables.xlsx"] = {"sha256": hashlib.sha256(data).hexdigest(), "sheets": list(tables)}
+            files["tables.xlsx"] = {"sha256": hashlib.sha256(data).hexdigest(), "sheets": [*tables, COLUMNS_SHEET]}
         full = dict(manifest)
         full.update({"files": files, "packages": package_versions(), "code_revision": code_revision()})
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True, default=str) + "\n")
@@ -148,10 +275,17 @@ def write_results(out_dir: Path, tables: Mapping[str, pd.DataFrame], *, manifest
         os.replace(tmp, out_dir)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):
+            kept = f"the existing {given} is unchanged" if out_dir.exists() else f"{given} was not created"
+            reason = e.strerror or str(e)
+            if e.errno == errno.ENOSPC:
+                reason = "the disk is full"
+            raise OutputWriteError(e.errno, f"could not write {given}: {reason}; nothing half-written was left "
+                                            f"and {kept}") from None
         raise
-    return out_dir
+    return given
 
 
 def now_iso() -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim import rules
+from sim import rules, words
 from sim.runner import ScenarioResult
+from sim.uncertainty import declared
 
 HELD_BACK_SHOWN = ("us_backstop", "un_framework", "border_priority", "willingness", "troops_decision",
                    "lead_nations", "momentum", "parliament_mandate", "government_fell", "incident", "cascade",
@@ -66,8 +67,9 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
                 lines.append(f"  {comp.upper():4} no declared uncertainty explains 1% of the variance")
                 continue
             bands = grp[grp.uncertainty == name]
-            parts = ", ".join(f"{b.band} {b.p_met:.0%}" for b in bands.itertuples())
-            lines.append(f"  {comp.upper():4} {name} (index {top_u.iloc[0].first_order_index:.2f}): {parts}")
+            parts = ", ".join(f"{words.band_label(b.band)} {b.p_met:.0%}" for b in bands.itertuples())
+            lines.append(f"  {comp.upper():4} {declared(name).label} (first-order index "
+                         f"{top_u.iloc[0].first_order_index:.2f}): P(met) {parts}")
     lines += ["", "Who contributes (expected over the tested months: troops / aircraft / vessels):"]
     contrib = pc[(pc.expected_land > 0) | (pc.expected_air > 0) | (pc.expected_sea > 0)]
     contrib = contrib.sort_values("expected_land", ascending=False)
@@ -78,38 +80,28 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
                      f"{row.expected_sea:4.1f} vessels  (in the force {row.share_of_months_deployed:.0%} of months)")
     if len(contrib) > top:
         lines.append(f"  ... and {len(contrib) - top} more")
-    lines += ["", "What held countries' troops back (share of runs in which the condition held its land pledge back):"]
-    shown = 0
-    cols = [f"p_held_back_land_{c}" for c in HELD_BACK_SHOWN if f"p_held_back_land_{c}" in pc]
+    lines += ["", "Why countries' troops stayed out (share of runs in which each reason held its land pledge back):"]
+    cols = [c for c in HELD_BACK_SHOWN if f"p_held_back_land_{c}" in pc]
+    seen: list[str] = []
+    rows = []
     for row in pc.itertuples():
-        parts = [f"{c.removeprefix('p_held_back_land_')} {getattr(row, c):.0%}" for c in cols
-                 if getattr(row, c) >= 0.05]
+        parts = [(c, getattr(row, f"p_held_back_land_{c}")) for c in cols
+                 if getattr(row, f"p_held_back_land_{c}") >= 0.05]
         if parts:
-            lines.append(f"  {row.country:<16} " + ", ".join(parts))
-            shown += 1
-    if not shown:
-        lines.append("  no condition held anyone back in 5% of runs or more")
+            rows.append((row.country, ", ".join(f"{words.condition_label(c)} {share:.0%}"
+                                                for c, share in parts)))
+            seen += [c for c, _ in parts if c not in seen]
+    lines += [f"  {country:<16} {text}" for country, text in rows]
+    if not rows:
+        lines.append("  no reason held anyone back in 5% of runs or more")
+    else:
+        lines += ["  where:"] + [f"    {words.condition_label(c):<24} {words.CONDITION_TEXT[c]}" for c in seen]
     return lines
 
 
 def condition_glossary() -> list[str]:
-    """One line per condition name, as used in the tables."""
-    doc = {
-        "ceasefire": "no ceasefire in force yet",
-        "us_backstop": "the US backstop is below what the country requires",
-        "un_framework": "the country requires a UN framework and there is none",
-        "border_priority": "land troops stay home while the eastern border is not secure",
-        "willingness": "the country's willingness draw said it does not take part",
-        "troops_decision": "it takes part, but its troops decision said no land troops",
-        "government_fell": "its government fell and it withdrew",
-        "lead_nations": "it follows the lead nations and none was deployed",
-        "momentum": "the others had fewer troops deployed than its momentum threshold",
-        "parliament_mandate": "waiting for a parliament's mandate",
-        "incident": "it withdrew after an attack on its troops",
-        "cascade": "it withdrew because the force shrank or the leads left",
-        "capacity": "its pledge exceeded what it can sustain and was cut",
-    }
-    return [f"  {name:<18} {doc[name]}" for name in rules.CONDITIONS.values()]
+    """One line per condition name, as used in the tables, with what it means."""
+    return [f"  {name:<18} {words.CONDITION_TEXT[name]}" for name in rules.CONDITIONS.values()]
 
 
 RANGE_FIELDS = {"land_share": "share of active personnel", "land_troops": "troops", "air": "combat aircraft",

@@ -27,16 +27,18 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.baseline import COUNTRY_FIELDS, Baseline, Sourced, load_baseline
 from sim.uncertainty import UNCERTAIN
+from sim.words import printable
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_NESTING = 6
@@ -57,7 +59,8 @@ class ScenarioError(ValueError):
 
     def __init__(self, errors: list[tuple[str, str, str]]):
         self.errors = errors
-        lines = [f"{f}: {fld}: {msg}" if fld else f"{f}: {msg}" for f, fld, msg in errors]
+        # printable: a key or file name holding terminal escape codes is shown, never obeyed
+        lines = [printable(f"{f}: {fld}: {msg}" if fld else f"{f}: {msg}") for f, fld, msg in errors]
         super().__init__("invalid scenario:\n  " + "\n  ".join(lines))
 
 
@@ -96,16 +99,6 @@ class Levers(_Strict):
     horizon_months: Annotated[int, Field(ge=1, le=MAX_HORIZON_MONTHS)]
     air_mission: Literal["air_support", "no_fly_zone"]
 
-    @model_validator(mode="after")
-    def _changes_sorted(self) -> Levers:
-        months = [c.month for c in self.us_backstop_changes]
-        if months != sorted(set(months)):
-            raise ValueError("us_backstop_changes must be in increasing month order, one change per month")
-        if self.un_framework and self.russia_stance == "reject":
-            raise ValueError("un_framework = true needs russia_stance = \"tolerate\": a UN Security Council "
-                             "mandate needs Russia's vote, and Russia wants to be among the guarantors (A002)")
-        return self
-
 
 class Thresholds(_Strict):
     """Threshold each component must hold over the assessment window: troops, aircraft, vessels.
@@ -126,7 +119,8 @@ class CountryOverride(_Strict):
 
     The baseline's fields except ``role``, ``training`` and ``materiel``, plus ``land_troops`` (a
     [min, max] pledge in troops that replaces ``land_share``) and ``government_falls_month`` (a forced
-    fall of government). ``is_lead`` and the conditions drive behaviour; the stances and
+    fall of government). Ranges are [min, max] with min <= max (checked in :func:`_validate`).
+    ``is_lead`` and the conditions drive behaviour; the stances and
     ``coalition_member`` are descriptive (shown and exported), so a changed stance alone changes no
     result — change the pledge or the conditions.
     """
@@ -152,14 +146,6 @@ class CountryOverride(_Strict):
     withdraw_if_government_falls: Prob | None = None
     casualty_withdraw_prob: Prob | None = None
     government_falls_month: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)] | None = None
-
-    @model_validator(mode="after")
-    def _ranges_ordered(self) -> CountryOverride:
-        for name in ("land_share", "land_troops", "air", "sea"):
-            v = getattr(self, name)
-            if v is not None and v[0] > v[1]:
-                raise ValueError(f"{name}: min {v[0]} is above max {v[1]}")
-        return self
 
 
 SWEEPABLE_PREFIXES = ("levers.", "thresholds.", "countries.")
@@ -262,8 +248,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             raise ScenarioError([(name, "", f"cannot read the file ({what}); a TOML scenario file was expected")])
         with path.open("rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)  # bounded even if the size on disk lies
-    except OSError as e:
-        raise ScenarioError([(name, "", f"cannot read the file ({e.strerror})")]) from None
+    except (OSError, ValueError) as e:
+        raise ScenarioError([(name, "", f"cannot read the file ({getattr(e, 'strerror', None) or e})")]) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError([(name, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
     try:
@@ -300,10 +286,16 @@ def _resolve_extends(data: dict[str, Any], path: Path | None, name: str, seen: t
     if len(seen) >= MAX_EXTENDS_DEPTH:
         raise ScenarioError([(name, "extends", f"chain longer than {MAX_EXTENDS_DEPTH} files")])
     base_dir = path.parent if path is not None else Path("scenarios")
-    parent_path = (base_dir / parent_ref).resolve()
+    try:
+        parent_path = (base_dir / parent_ref).resolve()
+        is_file = parent_path.is_file()
+    except (OSError, ValueError) as e:  # a NUL byte, a name longer than the system allows, a loop of links
+        why = getattr(e, "strerror", None) or str(e)
+        raise ScenarioError([(name, "extends", f"got {parent_ref!r}; not a file name this system can open ({why}); "
+                                               "expected a scenario file such as \"baseline.toml\"")]) from None
     if str(parent_path) in seen:
         raise ScenarioError([(name, "extends", f"{parent_ref!r} extends itself (a cycle)")])
-    if not parent_path.is_file():
+    if not is_file:
         raise ScenarioError([(name, "extends", f"{parent_ref!r}: no such file next to {name}")])
     parent = _read_toml(parent_path)
     parent = _resolve_extends(parent, parent_path, str(parent_path), (*seen, str(parent_path)), confined=confined)
@@ -331,93 +323,160 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return "".join(parts)
 
 
+def _number(x: Any) -> int | float | None:
+    """``x`` if it is a number (not a boolean), else None: checks on raw data skip what the schema refuses."""
+    return x if isinstance(x, int | float) and not isinstance(x, bool) else None
+
+
+def _sweep_size(sweep: Any) -> int:
+    """Sweep points a raw ``[sweep]`` table asks for (counted before any value is looked at)."""
+    if not isinstance(sweep, Mapping):
+        return 1
+    return math.prod(len(v) if isinstance(v, tuple) else 1 for v in sweep.values())
+
+
+RANGE_FIELDS = ("land_share", "land_troops", "air", "sea")
+
+
+def _raw_errors(data: Mapping[str, Any], name: str, baseline: Baseline) -> list[tuple[str, str, str]]:
+    """The checks across fields, on the raw data: they run even where a field failed its own check.
+
+    Each check uses only the values it needs and skips any the schema refuses (reported by it), so that
+    one run of ``validate`` reports every problem of a file.
+    """
+    errors = []
+    levers = data.get("levers") if isinstance(data.get("levers"), Mapping) else {}
+    horizon = _number(levers.get("horizon_months"))
+    horizon = int(horizon) if horizon is not None and horizon == int(horizon) and horizon >= 1 else None
+    countries = data.get("countries") if isinstance(data.get("countries"), Mapping) else {}
+    known = set(baseline.iso3)
+    for iso, ov in countries.items():
+        if iso not in known:
+            errors.append((name, f"countries.{iso}", f"unknown country code; expected one of {sorted(known)}"))
+            continue
+        if not isinstance(ov, Mapping):
+            continue
+        for fld in ("land_stance", "air_stance", "sea_stance"):
+            v = ov.get(fld)
+            if isinstance(v, str):
+                ok, expected = COUNTRY_FIELDS[fld]
+                if not ok(v):
+                    errors.append((name, f"countries.{iso}.{fld}", f"got {v!r}; expected {expected}"))
+        for fld in RANGE_FIELDS:
+            v = ov.get(fld)
+            if isinstance(v, tuple) and len(v) == 2 and None not in (lo := _number(v[0]), hi := _number(v[1])) \
+                    and lo > hi:
+                errors.append((name, f"countries.{iso}.{fld}", f"got [{lo}, {hi}]; min {lo} is above max {hi}"))
+        if ov.get("land_share") is not None and ov.get("land_troops") is not None:
+            errors.append((name, f"countries.{iso}", "give land_share or land_troops, not both"))
+        role = baseline.country(iso)["role"]
+        set_fields = {k: v for k, v in ov.items() if v is not None}
+        keeps_out = set(set_fields) <= {"p_participate"} and set_fields.get("p_participate", 0) == 0
+        if role in NOT_CONTRIBUTORS and not keeps_out:
+            errors.append((name, f"countries.{iso}",
+                           f"{baseline.country(iso).name} is the force's {role}, not a contributor; "
+                           f"{NOT_CONTRIBUTORS[role]}"))
+        fall = _number(ov.get("government_falls_month"))
+        if fall is not None and horizon is not None and fall >= horizon:
+            errors.append((name, f"countries.{iso}.government_falls_month",
+                           f"got {fall}; expected a month before horizon_months ({horizon})"))
+    sweep = data.get("sweep") if isinstance(data.get("sweep"), Mapping) else {}
+    for key, values in sweep.items():
+        if not key.startswith(SWEEPABLE_PREFIXES):
+            errors.append((name, f"sweep.{key}", f"expected a dotted path starting with {SWEEPABLE_PREFIXES}"))
+        elif isinstance(values, tuple) and not values:
+            errors.append((name, f"sweep.{key}", "expected a non-empty list of values"))
+    npoints, reps = _sweep_size(sweep), _number(data.get("replications"))
+    if npoints <= MAX_SWEEP_POINTS and reps is not None and npoints * reps > MAX_REPLICATIONS:
+        errors.append((name, "sweep" if npoints > 1 else "replications",
+                       f"{npoints} sweep point(s) x {reps} replications = {npoints * reps:,} runs; at most "
+                       f"{MAX_REPLICATIONS:,} expected"))
+    changes = levers.get("us_backstop_changes")
+    months = [_number(c.get("month")) for c in changes if isinstance(c, Mapping)] if isinstance(changes, tuple) else []
+    for i, month in enumerate(months):
+        if month is not None and horizon is not None and month >= horizon:
+            errors.append((name, f"levers.us_backstop_changes[{i}].month",
+                           f"got {month}; expected a month before horizon_months ({horizon})"))
+    if None not in months and months != sorted(set(months)):
+        errors.append((name, "levers.us_backstop_changes",
+                       "expected changes in increasing month order, one change per month"))
+    if levers.get("un_framework") is True and levers.get("russia_stance") == "reject":
+        errors.append((name, "levers.un_framework",
+                       "un_framework = true needs russia_stance = \"tolerate\": a UN Security Council mandate needs "
+                       "Russia's vote, and Russia wants to be among the guarantors (A002)"))
+    ceasefire, ceasefire_month = levers.get("ceasefire"), _number(levers.get("ceasefire_month"))
+    if isinstance(ceasefire, bool) and ceasefire_month is not None and horizon is not None:
+        build_up = baseline.force["build_up_months"].value
+        first_tested = (ceasefire_month if ceasefire else 0) + build_up
+        if ceasefire and ceasefire_month >= horizon:
+            errors.append((name, "levers.ceasefire_month",
+                           f"got {ceasefire_month}; expected a month before horizon_months ({horizon}), or "
+                           "ceasefire = false"))
+        elif first_tested >= horizon:
+            errors.append((name, "levers.horizon_months",
+                           f"got {horizon}; the thresholds are tested from {build_up} months after the ceasefire "
+                           f"(month {first_tested}), so expected a horizon of at least {first_tested + 1} months"))
+    return errors
+
+
+def _schema_errors(e: ValidationError, name: str) -> list[tuple[str, str, str]]:
+    errors = []
+    for err in e.errors():
+        loc = _loc(tuple(x for x in err["loc"] if not str(x).startswith("function-after")))
+        got = err.get("input")
+        got_text = "" if isinstance(got, dict) else f"got {got!r}; "
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "required field is missing"
+            got_text = ""
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field"
+            got_text = ""  # never echo what an unknown field holds
+        errors.append((name, loc, f"{got_text}{msg}"))
+    return errors
+
+
+def _sweep_value_errors(scen: Scenario, name: str, already: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Each sweep value applied to the scenario alone (each distinct value once).
+
+    ``already``: the errors of the scenario itself, not repeated for every value.
+    """
+    errors: list[tuple[str, str, str]] = []
+    for key, values in scen.sweep.items():
+        if not key.startswith(SWEEPABLE_PREFIXES) or not values:
+            continue  # reported by _raw_errors
+        checked: dict[str, list[tuple[str, str]]] = {}
+        for i, v in enumerate(values):
+            seen_as = json.dumps(v, sort_keys=True, default=repr) + type(v).__name__
+            if seen_as not in checked:
+                try:
+                    scen.with_changes({key: v})
+                    checked[seen_as] = []
+                except ScenarioError as e:
+                    checked[seen_as] = [(fld, msg) for _, fld, msg in e.errors if (name, fld, msg) not in already]
+                except KeyError:
+                    errors.append((name, f"sweep.{key}", "names no lever"))
+                    break
+            errors += [(name, f"sweep.{key}[{i}]", f"{fld}: {msg}") for fld, msg in checked[seen_as]]
+    return errors
+
+
 def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
     errors: list[tuple[str, str, str]] = []
     data = _tuples(dict(data))
     data.setdefault("source_file", name)
+    npoints = _sweep_size(data.get("sweep"))
+    if npoints > MAX_SWEEP_POINTS:  # by size first: a huge sweep is refused before any value is checked
+        errors.append((name, "sweep", f"{npoints:,} combinations; at most {MAX_SWEEP_POINTS:,} expected"))
+        data["sweep"] = {}
+    scen = None
     try:
         scen = Scenario.model_validate(data)
     except ValidationError as e:
-        for err in e.errors():
-            loc = _loc(tuple(x for x in err["loc"] if not str(x).startswith("function-after")))
-            got = err.get("input")
-            got_text = "" if isinstance(got, dict) else f"got {got!r}; "
-            msg = err["msg"]
-            if err["type"] == "missing":
-                msg = "required field is missing"
-                got_text = ""
-            elif err["type"] == "extra_forbidden":
-                msg = "unknown field"
-                got_text = ""  # never echo what an unknown field holds
-            errors.append((name, loc, f"{got_text}{msg}"))
-        scen = None
+        errors += _schema_errors(e, name)
+    errors += _raw_errors(data, name, baseline)
     if scen is not None:
-        known = set(baseline.iso3)
-        for iso, ov in scen.countries.items():
-            if iso not in known:
-                errors.append((name, f"countries.{iso}", f"unknown country code; expected one of {sorted(known)}"))
-                continue
-            for fld in ("land_stance", "air_stance", "sea_stance"):
-                v = getattr(ov, fld)
-                if v is not None:
-                    ok, expected = COUNTRY_FIELDS[fld]
-                    if not ok(v):
-                        errors.append((name, f"countries.{iso}.{fld}", f"got {v!r}; expected {expected}"))
-            if ov.land_share is not None and ov.land_troops is not None:
-                errors.append((name, f"countries.{iso}", "give land_share or land_troops, not both"))
-            role = baseline.country(iso)["role"]
-            set_fields = ov.model_dump(exclude_none=True)
-            keeps_out = set(set_fields) <= {"p_participate"} and set_fields.get("p_participate", 0) == 0
-            if role in NOT_CONTRIBUTORS and not keeps_out:
-                errors.append((name, f"countries.{iso}",
-                               f"{baseline.country(iso).name} is the force's {role}, not a contributor; "
-                               f"{NOT_CONTRIBUTORS[role]}"))
-            horizon = scen.levers.horizon_months
-            if ov.government_falls_month is not None and ov.government_falls_month >= horizon:
-                errors.append((name, f"countries.{iso}.government_falls_month",
-                               f"got {ov.government_falls_month}; expected a month before horizon_months "
-                               f"({horizon})"))
-        npoints = 1
-        for key, values in scen.sweep.items():
-            if not key.startswith(SWEEPABLE_PREFIXES):
-                errors.append((name, f"sweep.{key}", f"expected a dotted path starting with {SWEEPABLE_PREFIXES}"))
-                continue
-            if not values:
-                errors.append((name, f"sweep.{key}", "expected a non-empty list of values"))
-                continue
-            npoints *= len(values)
-            for i, v in enumerate(values):
-                try:
-                    scen.with_changes({key: v})
-                except ScenarioError as e:
-                    for _, fld, msg in e.errors:
-                        errors.append((name, f"sweep.{key}[{i}]", f"{fld}: {msg}"))
-                except KeyError:
-                    errors.append((name, f"sweep.{key}", "names no lever"))
-                    break
-        if npoints > MAX_SWEEP_POINTS:
-            errors.append((name, "sweep", f"{npoints} combinations; at most {MAX_SWEEP_POINTS} expected"))
-        elif npoints * scen.replications > MAX_REPLICATIONS:
-            errors.append((name, "sweep" if npoints > 1 else "replications",
-                           f"{npoints} sweep point(s) x {scen.replications} replications = "
-                           f"{npoints * scen.replications:,} runs; at most {MAX_REPLICATIONS:,} expected"))
-        for i, ch in enumerate(scen.levers.us_backstop_changes):
-            if ch.month >= scen.levers.horizon_months:
-                errors.append((name, f"levers.us_backstop_changes[{i}].month",
-                               f"got {ch.month}; expected a month before horizon_months "
-                               f"({scen.levers.horizon_months})"))
-        build_up = baseline.force["build_up_months"].value
-        first_tested = (scen.levers.ceasefire_month if scen.levers.ceasefire else 0) + build_up
-        if first_tested >= scen.levers.horizon_months and not (
-                scen.levers.ceasefire and scen.levers.ceasefire_month >= scen.levers.horizon_months):
-            errors.append((name, "levers.horizon_months",
-                           f"got {scen.levers.horizon_months}; the thresholds are tested from {build_up} months "
-                           f"after the ceasefire (month {first_tested}), so expected a horizon of at least "
-                           f"{first_tested + 1} months"))
-        if scen.levers.ceasefire and scen.levers.ceasefire_month >= scen.levers.horizon_months:
-            errors.append((name, "levers.ceasefire_month",
-                           f"got {scen.levers.ceasefire_month}; expected a month before horizon_months "
-                           f"({scen.levers.horizon_months}), or ceasefire = false"))
+        errors += _sweep_value_errors(scen, name, errors)
     if errors:
         raise ScenarioError(errors)
     return scen

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,8 @@ from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
-SOURCES = ROOT.parent / "shared" / "sources"
+SOURCES = Path(os.environ.get("REASSURANCE_SOURCES") or ROOT.parent / "shared" / "sources")
+"""The five article texts (not shipped with the project: a fresh clone has no ../shared beside it)."""
 SHIPPED = sorted(p.name for p in SCENARIOS.glob("*.toml"))
 
 
@@ -23,3 +25,46 @@ def baseline_params(baseline_scenario):
 
 def scenario(name):
     return load_scenario(SCENARIOS / name)
+
+
+# --- test tiers -------------------------------------------------------------------------------------------
+# `bash scripts/test.sh` runs everything (CI too); `bash scripts/test.sh --fast` leaves out the tests marked
+# `slow` or `browser` (pytest -m "not slow and not browser"). The tiers are declared here, in one place.
+
+BROWSER_FILES = {"test_browser.py"}
+"""Files whose tests drive a real browser."""
+
+SLOW_FILES = {"test_dask.py": "starts Dask clusters"}
+"""Files whose every test is slow, with why."""
+
+SLOW_TESTS = {
+    "test_an_edited_rule_is_recompiled_not_served_from_the_cache": "recompiles the ensemble loop",
+    "test_who_decides_tab_shows_pivotal_countries_and_a_plan": "runs the pivotal and gap analyses in the app",
+    "test_every_shipped_scenario_file_opens": "opens every scenario in the app",
+    "test_prim_finds_the_backstop_as_the_driver": "a Sobol sample of the baseline",
+    "test_parallel_evaluation_is_identical_to_serial": "starts worker processes",
+    "test_regenerating_the_shipped_results_gives_the_same_tables": "every shipped scenario at full size",
+    "test_a_killed_worker_leaves_the_previous_results_untouched": "starts and kills worker processes",
+}
+"""Single slow tests, with why."""
+
+FAST_SCENARIOS = {"baseline.toml", "backstop_withdrawn_month_12.toml", "no_ceasefire.toml"}
+"""Tests run once per shipped scenario keep these in the fast tier; the other scenarios are slow."""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a slow test, left out by `bash scripts/test.sh --fast`")
+    config.addinivalue_line("markers", "browser: drives a real browser, left out by `bash scripts/test.sh --fast`")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        file = item.path.name
+        if file in BROWSER_FILES:
+            item.add_marker(pytest.mark.browser)
+        reason = SLOW_FILES.get(file) or SLOW_TESTS.get(item.originalname)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("name") in SHIPPED and params["name"] not in FAST_SCENARIOS:
+            reason = "one more shipped scenario"
+        if reason:
+            item.add_marker(pytest.mark.slow(reason=reason))

@@ -284,6 +284,11 @@ def test_analyse_command_writes_tables_with_a_manifest(tmp_path, capsys):
     assert run_cli(_parse(argv)) == 0
     text = capsys.readouterr().out
     assert "Pivotal countries:" in text and "Closing the gap:" in text and "PRIM" in text
+    # a plain summary leads, the statistics follow
+    summary, _, details = text.partition("The analyses in detail")
+    assert "In short:\n- Now: the land threshold of 20,000 troops holds with probability" in summary
+    assert "- What it would take to reach 60%" in summary and "- Who makes the difference: " in summary
+    assert "Shapley" not in summary.replace("(Shapley shares)", "") and "Pivotal countries:" in details
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "analysis" and manifest["seed"] == 20250904
     assert manifest["scenarios"][0]["resolved"]["thresholds"]["land"] == 20000

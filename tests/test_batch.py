@@ -100,7 +100,7 @@ BAD = [
      "less than or equal to 600"),
     ("sweep of too many points", "[sweep]\n" + '"levers.incident_rate" = [' + ", ".join(
         str(i / 200) for i in range(101)) + "]\n" + '"levers.rotation_ratio" = [' + ", ".join(
-        str(1 + i / 100) for i in range(100)) + "]", "sweep", f"at most {MAX_SWEEP_POINTS}"),
+        str(1 + i / 100) for i in range(100)) + "]", "sweep", f"at most {MAX_SWEEP_POINTS:,}"),
     ("sweep of too many runs", 'replications = 6000000\n[sweep]\n"levers.un_framework" = [true, false]', "sweep",
      "12,000,000 runs; at most 10,000,000"),
     ("sweep of a bad value", '[sweep]\n"thresholds.land" = [10000, -5]', "sweep.thresholds.land[1]",
@@ -224,10 +224,14 @@ def test_xlsx_opens_with_pandas_with_one_sheet_per_table(tmp_path):
     out = tmp_path / "res"
     assert main(batch_args(FEW[:2], out, "--reps", "40", "--workers", "1", "--xlsx")) == 0
     sheets = pd.read_excel(out / "tables.xlsx", sheet_name=None)
-    assert list(sheets) == list(TABLE_FILES)
+    assert list(sheets) == [*TABLE_FILES, "columns"]
+    columns = sheets.pop("columns")
     for name, df in sheets.items():
         assert len(df) == len(pd.read_csv(out / f"{name}.csv")), name
+        described = columns[columns.sheet == name]
+        assert list(described.column) == list(df.columns), name  # every column of every sheet, in order
     assert len(sheets["per_run"]) == 80
+    assert not columns.meaning.str.startswith("see docs").any(), columns[columns.meaning.str.startswith("see")]
 
 
 def test_optional_tables_can_be_left_out(tmp_path):

