@@ -37,10 +37,10 @@ def test_run_writes_tables_and_a_matching_manifest(tmp_path, capsys):
     assert set(sheets) == {"summary", "per_run", "per_country", "drivers", "per_month", "columns"}
     assert len(sheets["per_run"]) == 300
     per_run = pd.read_csv(out / "per_run.csv")
-    assert (per_run.land_first_month_below == -1).any()  # the CSV keeps -1 ...
-    assert set(sheets["per_run"].land_first_month_below[per_run.land_first_month_below == -1]) == {"never"}  # ...
+    assert (per_run.air_first_month_below == -1).any()  # the CSV keeps -1 ...
+    assert set(sheets["per_run"].air_first_month_below[per_run.air_first_month_below == -1]) == {"never"}  # ...
     meaning = sheets["columns"].set_index(["sheet", "column"]).meaning
-    assert "never if none" in meaning["per_run", "land_first_month_below"]
+    assert "never if none" in meaning["per_run", "air_first_month_below"]
     assert "Border priority" in meaning["per_country", "p_held_back_land_border_priority"]
     assert "drawn" in meaning["per_run", "us_backstop"] and "first-order" in meaning["drivers", "first_order_index"]
     footer = capsys.readouterr().out.strip().splitlines()[-1]
