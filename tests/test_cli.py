@@ -102,3 +102,14 @@ def test_run_without_per_run_rows(tmp_path, capsys):
     files = {p.name for p in out.iterdir()}
     assert "summary.csv" in files and "per_country.csv" in files
     assert "per_run.csv" not in files and "per_month.csv" not in files
+
+
+def test_every_table_column_says_what_it_means():
+    """The XLSX 'columns' sheet explains every column; a new column without words would say nothing."""
+    from sim import words
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario
+
+    tables = run_scenario(load_scenario(SCENARIOS / "baseline.toml"), replications=50).tables
+    missing = {name: [c for c in df.columns if words.column_meaning(str(c)) is None] for name, df in tables.items()}
+    assert not any(missing.values()), missing
