@@ -4,15 +4,15 @@ A batch is planned once (:func:`plan_batch`): every scenario file is expanded in
 (:meth:`sim.scenario.Scenario.expand`), each point is compiled to :class:`sim.params.Params`, and its runs
 ``0 .. reps-1`` are cut into :class:`Chunk` s of a fixed size (``chunk_size`` runs, the same whatever the
 number of workers). A chunk is self-contained and picklable: :func:`run_chunk` computes it anywhere and
-returns its :class:`sim.arrays.RunArrays`.
+folds its runs into partial tables there (a :class:`sim.outcomes.TableBuilder`: counters and exact
+histograms, a few kilobytes), which is what travels back.
 
 An :class:`Executor` maps :func:`run_chunk` over the chunks and yields results in any order
 (:class:`SerialExecutor`, :class:`ProcessExecutor`, and :class:`sim.dask_executor.DaskExecutor` on a Dask
-cluster, behind the same seam). The parent folds each result into the :class:`sim.outcomes.TableBuilder` of
-its point as it arrives and drops it, so memory is what the tables keep (per run: about 644 bytes with
-per-run rows and monthly totals, 32 bytes with --no-runs --no-months); a TableBuilder gives the same tables whatever
-the order and split of the runs, so serial, parallel, distributed and resumed batches give byte-identical
-files.
+cluster, behind the same seam). The parent merges each result into the :class:`sim.outcomes.TableBuilder` of
+its point as it arrives and drops it, so memory is what the tables keep (the per-run rows if asked for;
+otherwise histograms bounded by the largest force total, whatever the number of runs); merging is exact and
+order-independent, so serial, parallel, distributed and resumed batches give byte-identical files.
 
 Seeds: every sweep point of a scenario uses the scenario's ``seed``, and replication ``i`` is run ``i``,
 whose draws come from the generator of its block of :data:`sim.draws.DRAW_BLOCK` runs,
@@ -54,7 +54,6 @@ from typing import Any, Protocol
 import pandas as pd
 
 from sim import export
-from sim.arrays import RunArrays
 from sim.baseline import load_baseline
 from sim.draws import DRAW_BLOCK
 from sim.ensemble import iter_blocks
@@ -198,6 +197,9 @@ class Chunk:
     seed: int
     engine: str
     params: Params
+    name: str = ""
+    months: bool = True
+    per_run: bool = True
 
     @property
     def runs(self) -> int:
@@ -207,13 +209,13 @@ class Chunk:
 
 @dataclass(frozen=True, eq=False)
 class ChunkResult:
-    """The arrays of a chunk's runs, with the chunk's coordinates."""
+    """A chunk's runs folded into partial tables (merged by the client into its point's), with its coordinates."""
 
     index: int
     point: int
     start: int
     stop: int
-    arrays: RunArrays
+    tables: TableBuilder
 
 
 @dataclass(frozen=True, eq=False)
@@ -232,12 +234,13 @@ class BatchPlan:
         """Runs in the whole batch."""
         return sum(p.reps for p in self.points)
 
-    def chunks(self, points: Iterable[Point] | None = None) -> Iterator[Chunk]:
-        """The chunks of ``points`` (default: all), point by point, in run order."""
+    def chunks(self, points: Iterable[Point] | None = None, *, months: bool = True,
+               per_run: bool = True) -> Iterator[Chunk]:
+        """The chunks of ``points`` (default: all), point by point, in run order, folding the tables asked for."""
         for pt in self.points if points is None else points:
             for a in range(0, pt.reps, self.chunk_size):
                 yield Chunk(pt.index, pt.point, a, min(pt.reps, a + self.chunk_size), pt.scenario.seed,
-                            self.engine, pt.params)
+                            self.engine, pt.params, pt.name, months, per_run)
 
 
 def load_batch(files: Sequence[str | Path]) -> list[Entry]:
@@ -355,15 +358,18 @@ def plan_batch(entries: Sequence[Entry], *, reps: int | None = None, engine: str
 # --------------------------------------------------------------------------------------------------------
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Compute a chunk's runs with its engine (module-level, so any executor can ship it to a worker)."""
+    """Compute a chunk's runs with its engine and fold them into partial tables (module-level, so any
+    executor can ship it to a worker): what travels back is counters, not the runs' arrays."""
+    tables = TableBuilder(chunk.params, scenario=chunk.name, seed=chunk.seed, months=chunk.months,
+                          keep_runs=chunk.per_run)
     if chunk.engine == "mesa":
         from sim.model import run_mesa  # Mesa only when asked for: ensemble workers start faster
 
-        arrays = run_mesa(chunk.params, chunk.seed, range(chunk.start, chunk.stop))
+        tables.add(run_mesa(chunk.params, chunk.seed, range(chunk.start, chunk.stop)))
     else:
-        blocks = list(iter_blocks(chunk.params, chunk.seed, chunk.start, chunk.stop))
-        arrays = blocks[0] if len(blocks) == 1 else RunArrays.concat(blocks)
-    return ChunkResult(chunk.index, chunk.point, chunk.start, chunk.stop, arrays)
+        for block in iter_blocks(chunk.params, chunk.seed, chunk.start, chunk.stop):
+            tables.add(block)
+    return ChunkResult(chunk.index, chunk.point, chunk.start, chunk.stop, tables)
 
 
 class Executor(Protocol):
@@ -630,14 +636,15 @@ def run_batch(plan: BatchPlan, *, executor: Executor | None = None, months: bool
 
     bar = _progress_bar(sum(pt.reps for pt in todo), progress)
     try:
-        with closing(iter(executor.map_unordered(run_chunk, plan.chunks(todo)))) as results:
+        chunks = plan.chunks(todo, months=months, per_run=per_run)
+        with closing(iter(executor.map_unordered(run_chunk, chunks))) as results:
             for res in results:
                 key = (res.index, res.point)
                 pt = every[key]
                 if key not in builders:
                     builders[key] = TableBuilder(pt.params, scenario=pt.name, seed=pt.scenario.seed,
                                                  months=months, keep_runs=per_run)
-                builders[key].add(res.arrays)
+                builders[key].merge(res.tables)
                 remaining[key] -= 1
                 bar.update(res.stop - res.start)
                 if remaining[key] == 0:

@@ -24,6 +24,7 @@ import pandas as pd
 from sim import rules
 from sim.arrays import RunArrays
 from sim.baseline import COMPONENTS
+from sim.fold import Histogram, fold_series
 from sim.params import Params
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -78,13 +79,15 @@ def per_run(res: RunArrays, p: Params, *, scenario: str, seed: int) -> pd.DataFr
 
 
 class TableBuilder:
-    """Outcome tables built from blocks of runs, in any number and order of blocks.
+    """Outcome tables built from blocks of runs, in any number and order of blocks, and mergeable.
 
-    Every statistic is a count, a sum of whole numbers or a quantile of kept values, so the tables do not
-    depend on how runs were split into blocks or in which order the blocks arrive (serial, parallel or
-    distributed runs give identical tables). Memory: the per-run rows (if ``keep_runs``), one minimum per
-    run and component, and, if ``months``, each run's monthly totals (float32: exact for whole numbers
-    below 16 million).
+    Every statistic is a count, a sum of whole numbers or a quantile read from an exact histogram of whole
+    numbers (:mod:`sim.fold`), so the tables do not depend on how runs were split into blocks, in which order
+    the blocks arrive, or which builders folded them: a worker folds its chunk into a builder of its own and
+    ships it (a few kilobytes: pickling drops the parameters and keeps only non-zero histogram cells), and
+    the client :meth:`merge` s the builders of a sweep point in any order. Memory: the per-run rows (if
+    ``keep_runs``) and histograms of the window minimum and, if ``months``, of every month's total, whose size
+    is bounded by the largest force total, not by the number of runs.
     """
 
     def __init__(self, p: Params, *, scenario: str, seed: int, months: bool = True, keep_runs: bool = True):
@@ -95,17 +98,17 @@ class TableBuilder:
         self.runs: list[np.ndarray] = []
         self.per_run_blocks: list[pd.DataFrame] = []
         self.met = dict.fromkeys(COMPONENTS, 0)
-        self.minima: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
-        self.window_total = dict.fromkeys(COMPONENTS, 0.0)  # sum over runs of the window's strength (whole)
+        self.minima = {c: Histogram.empty(1) for c in COMPONENTS}
+        self.window_total = dict.fromkeys(COMPONENTS, 0)  # sum over runs of the window's strength (whole)
         self.takes_part = np.zeros(C, dtype=np.int64)
-        self.pledge = np.zeros((C, 3))
-        self.window_sum = np.zeros((C, 3))
+        self.pledge = np.zeros((C, 3), dtype=np.int64)
+        self.window_sum = np.zeros((C, 3), dtype=np.int64)
         self.months_deployed = np.zeros(C, dtype=np.int64)
         self.withdrew = np.zeros(C, dtype=np.int64)
         self.over = np.zeros(C, dtype=np.int64)
         self.held = np.zeros((C, len(rules.CONDITIONS)), dtype=np.int64)
-        self.series: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
-        self.month_sum = {c: np.zeros(T) for c in COMPONENTS}
+        self.series = {c: Histogram.empty(T) for c in COMPONENTS} if months else {}
+        self.month_sum = {c: np.zeros(T, dtype=np.int64) for c in COMPONENTS}
         self.month_at = {c: np.zeros(T, dtype=np.int64) for c in COMPONENTS}
 
     def add(self, res: RunArrays) -> None:
@@ -113,26 +116,46 @@ class TableBuilder:
         p = self.p
         self.n += res.n
         self.runs.append(res.run)
-        tests = threshold_tests(res, p)
-        for comp, (met, _m, _f, minimum, _mean) in tests.items():
-            self.met[comp] += int(met.sum())
-            self.minima[comp].append(minimum)
-            series = res.series(comp)
-            self.window_total[comp] += float(series[:, p.assess_start:].sum())
-            self.month_sum[comp] += series.sum(axis=0)
-            self.month_at[comp] += (series >= p.thresholds[comp]).sum(axis=0)
+        for comp in COMPONENTS:
+            met, total, minima, months, month_sum, month_at = fold_series(
+                res.series(comp), p.assess_start, p.thresholds[comp], months=self.months)
+            self.met[comp] += met
+            self.window_total[comp] += total
+            self.minima[comp].merge(minima)
             if self.months:
-                self.series[comp].append(series.astype(np.float32))
+                self.series[comp].merge(months)
+                self.month_sum[comp] += month_sum
+                self.month_at[comp] += month_at
         if self.keep_runs:
             self.per_run_blocks.append(per_run(res, p, scenario=self.scenario, seed=self.seed))
         self.takes_part += res.takes_part.sum(axis=0)
-        self.pledge += res.pledge.sum(axis=0)
-        self.window_sum += res.window_sum.sum(axis=0)
+        self.pledge += _whole(res.pledge.sum(axis=0))
+        self.window_sum += _whole(res.window_sum.sum(axis=0))
         self.months_deployed += res.months_deployed.sum(axis=0)
         self.withdrew += (res.withdrawn_month >= 0).sum(axis=0)
         self.over += res.over_capacity.sum(axis=0)
         for j, bit in enumerate(rules.CONDITIONS):
             self.held[:, j] += ((res.reasons & bit) != 0).sum(axis=0)
+
+    def merge(self, other: TableBuilder) -> None:
+        """Take in the runs another builder of the same sweep point folded (any order gives the same tables)."""
+        self.n += other.n
+        self.runs += other.runs
+        self.per_run_blocks += other.per_run_blocks
+        for comp in COMPONENTS:
+            self.met[comp] += other.met[comp]
+            self.window_total[comp] += other.window_total[comp]
+            self.minima[comp].merge(other.minima[comp])
+            if self.months:
+                self.series[comp].merge(other.series[comp])
+                self.month_sum[comp] += other.month_sum[comp]
+                self.month_at[comp] += other.month_at[comp]
+        for name in ("takes_part", "pledge", "window_sum", "months_deployed", "withdrew", "over", "held"):
+            getattr(self, name).__iadd__(getattr(other, name))
+
+    def __getstate__(self) -> dict:
+        # What a worker ships: the counters, not the parameters (the client's builder has them).
+        return {k: v for k, v in self.__dict__.items() if k != "p"}
 
     def _order(self) -> np.ndarray:
         return np.argsort(np.concatenate(self.runs), kind="stable")
@@ -145,15 +168,14 @@ class TableBuilder:
         for comp in COMPONENTS:
             k = self.met[comp]
             lo, hi = wilson_interval(k, n)
-            minimum = np.concatenate(self.minima[comp])
             row = {
                 "scenario": self.scenario, "seed": self.seed, "component": comp, "unit": UNITS[comp],
                 "threshold": p.thresholds[comp], "runs": n, "runs_met": k, "p_met": k / n,
                 "p_met_low95": float(lo), "p_met_high95": float(hi), "verdict": verdict_label(k / n),
                 "assess_from_month": p.assess_start, "horizon_months": p.horizon,
-                "mean_strength": self.window_total[comp] / (n * window),
+                "mean_strength": float(self.window_total[comp]) / (n * window),
             }
-            for q, v in zip(QUANTILES, np.quantile(minimum, QUANTILES), strict=True):
+            for q, v in zip(QUANTILES, self.minima[comp].quantiles(QUANTILES)[:, 0], strict=True):
                 row[f"min_strength_q{int(q * 100):02d}"] = float(v)
             row["median_margin"] = row["min_strength_q50"] - p.thresholds[comp]  # margin = minimum - threshold
             rows.append(row)
@@ -179,14 +201,12 @@ class TableBuilder:
     def per_month(self) -> pd.DataFrame:
         """One row per month and component: strength quantiles, mean, share of runs at/above threshold."""
         p = self.p
-        order = self._order()
         frames = []
         for comp in COMPONENTS:
-            s = np.concatenate(self.series[comp])[order]
             f = pd.DataFrame({"scenario": self.scenario, "month": np.arange(p.horizon), "component": comp,
                               "mean": self.month_sum[comp] / self.n})
-            for qi, qv in zip(QUANTILES, np.quantile(s, QUANTILES, axis=0), strict=True):
-                f[f"q{int(qi * 100):02d}"] = qv.astype(float)
+            for qi, qv in zip(QUANTILES, self.series[comp].quantiles(QUANTILES), strict=True):
+                f[f"q{int(qi * 100):02d}"] = qv
             f["p_at_or_above_threshold"] = self.month_at[comp] / self.n
             frames.append(f)
         return pd.concat(frames, ignore_index=True)
@@ -203,6 +223,11 @@ class TableBuilder:
         if self.months:
             out["per_month"] = self.per_month()
         return out
+
+
+def _whole(sums: np.ndarray) -> np.ndarray:
+    """Sums of whole numbers (exact in float64) as integers, so that adding them never rounds."""
+    return sums.astype(np.int64)
 
 
 def country_month(res: RunArrays, p: Params, *, scenario: str) -> pd.DataFrame:

@@ -1,0 +1,143 @@
+"""Folding runs into partial tables that merge exactly: counts, sums of whole numbers and exact histograms.
+
+Every number the outcome tables hold is a count, a sum of whole numbers (forces are whole troops,
+aircraft and vessels) or a quantile of whole numbers. So the state a table needs is a set of integer
+counters, and the quantiles come from :class:`Histogram` s: how many runs had each whole value. Two partial
+states built from any two sets of runs merge by adding their counters, which is exact and gives the same
+bits in any order; a quantile read from a histogram is the very number ``numpy.quantile`` gives on the runs'
+values (:func:`quantiles`, same order statistics and the same interpolation arithmetic).
+
+That lets a worker fold its chunk where it computes it and ship a few kilobytes of counters instead of its
+runs' arrays, and lets the client merge them in whatever order they arrive (:class:`sim.outcomes.TableBuilder`).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+def _smallest_unsigned(a: np.ndarray) -> np.ndarray:
+    """``a`` (non-negative integers) in the narrowest unsigned type that holds its largest value."""
+    top = int(a.max()) if a.size else 0
+    for t in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(t).max:
+            return a.astype(t)
+    return a.astype(np.uint64)
+
+
+class Histogram:
+    """How many runs had each whole value ``0 .. width-1``, per row (e.g. per month): ``counts[row, value]``.
+
+    Merging adds counts (widening to the larger width), so it is exact and order-independent. Pickled as its
+    non-zero cells only, in the narrowest integer types, so a chunk's histogram ships in a few kilobytes.
+    """
+
+    __slots__ = ("counts",)
+
+    def __init__(self, counts: np.ndarray):
+        self.counts = counts
+
+    @classmethod
+    def empty(cls, rows: int) -> Histogram:
+        """A histogram of ``rows`` rows and no counts."""
+        return cls(np.zeros((rows, 1), dtype=np.int64))
+
+    def merge(self, other: Histogram) -> None:
+        """Add ``other``'s counts to these (in place)."""
+        a, b = self.counts, other.counts
+        if b.shape[1] > a.shape[1]:
+            a, b = b.copy(), a
+        a[:, :b.shape[1]] += b
+        self.counts = a
+
+    def quantiles(self, qs: np.ndarray) -> np.ndarray:
+        """``numpy.quantile(values, qs, axis=0)`` of each row's values (method "linear"): ``[len(qs), rows]``."""
+        cum = np.cumsum(self.counts, axis=1)
+        n = int(cum[0, -1])
+        qs = np.asarray(qs, dtype=np.float64)
+        virtual = (n - 1) * qs  # as numpy: the position in the sorted values, then its two neighbours
+        below = np.floor(virtual)
+        gamma = virtual - below
+        lo = np.minimum(below, n - 1).astype(np.int64)
+        hi = np.minimum(below + 1, n - 1).astype(np.int64)
+        a = np.stack([np.searchsorted(c, lo, side="right") for c in cum], axis=1).astype(np.float64)
+        b = np.stack([np.searchsorted(c, hi, side="right") for c in cum], axis=1).astype(np.float64)
+        return lerp(a, b, gamma[:, None])
+
+    def __getstate__(self) -> tuple:
+        rows, width = self.counts.shape
+        flat = self.counts.ravel()
+        cells = np.flatnonzero(flat)
+        return rows, width, _smallest_unsigned(cells), _smallest_unsigned(flat[cells])
+
+    def __setstate__(self, state: tuple) -> None:
+        rows, width, cells, counts = state
+        flat = np.zeros(rows * width, dtype=np.int64)
+        flat[cells.astype(np.int64)] = counts
+        self.counts = flat.reshape(rows, width)
+
+
+def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """numpy's own interpolation between order statistics (``numpy.lib._function_base_impl._lerp``), bit for bit.
+
+    ``a + (b - a) * t``, or ``b - (b - a) * (1 - t)`` where ``t >= 0.5``; with whole values below 2**24 the
+    float32 and float64 inputs numpy may have seen give the same bits.
+    """
+    diff = b - a
+    out = a + diff * t
+    return np.where(t >= 0.5, b - diff * (1 - t), out)
+
+
+@numba.njit(cache=True)
+def _fold_series(series, start, threshold, months, minima, hist, month_sum, month_at):  # pragma: no cover
+    """Fold one component's ``[runs, months]`` totals into counters; returns (runs met, window total, whole?).
+
+    A run's minimum over the window ``start..`` is counted in ``minima``; with ``months``, every month's
+    value in ``hist[month]``, its sum in ``month_sum`` and whether it reached the threshold in ``month_at``.
+    """
+    n, T = series.shape
+    met = 0
+    total = 0
+    whole = True
+    for r in range(n):
+        low = np.inf
+        if months:
+            for t in range(T):
+                v = series[r, t]
+                iv = np.int64(v)
+                whole &= (iv == v) & (iv >= 0)
+                month_sum[t] += iv
+                month_at[t] += v >= threshold
+                hist[t, iv] += 1
+        for t in range(start, T):
+            v = series[r, t]
+            total += np.int64(v)
+            low = min(low, v)
+        met += low >= threshold
+        ilow = np.int64(low)
+        whole &= (ilow == low) & (ilow >= 0)
+        minima[0, ilow] += 1
+    return met, total, whole
+
+
+def fold_series(series: np.ndarray, start: int, threshold: float, *, months: bool):
+    """One component's counters for a block of runs.
+
+    Returns ``(met, window_total, minima, month_hist, month_sum, month_at)``: runs whose window minimum reaches
+    the threshold, the window's total strength, a :class:`Histogram` of the minima and (with ``months``, else
+    None) a Histogram per month, the monthly sums and the monthly counts at or above the threshold.
+    """
+    n, T = series.shape
+    width = int(series.max()) + 1 if series.size else 1
+    if width > 1 << 26:
+        raise ValueError(f"a force total of {width - 1:,} is beyond what the tables can count")
+    minima = np.zeros((1, width), dtype=np.int64)
+    hist = np.zeros((T, width) if months else (1, 1), dtype=np.int64)
+    month_sum = np.zeros(T, dtype=np.int64)
+    month_at = np.zeros(T, dtype=np.int64)
+    met, total, whole = _fold_series(np.ascontiguousarray(series), start, float(threshold), months, minima, hist,
+                                     month_sum, month_at)
+    if not whole:
+        raise ValueError("force totals must be non-negative whole numbers to be counted exactly")
+    return (int(met), int(total), Histogram(minima), Histogram(hist) if months else None, month_sum, month_at)
