@@ -234,6 +234,11 @@ class BatchPlan:
         """Runs in the whole batch."""
         return sum(p.reps for p in self.points)
 
+    @property
+    def chunk_count(self) -> int:
+        """Chunks in the whole batch."""
+        return sum(-(-pt.reps // self.chunk_size) for pt in self.points)
+
     def chunks(self, points: Iterable[Point] | None = None, *, months: bool = True,
                per_run: bool = True) -> Iterator[Chunk]:
         """The chunks of ``points`` (default: all), point by point, in run order, folding the tables asked for."""
@@ -399,10 +404,66 @@ class SerialExecutor:
             yield fn(item)
 
 
-def _ignore_sigint() -> None:
+SPOOL_PREFIX = "reassurance-spool-"
+"""Temporary folders of :class:`ProcessExecutor` results: ``reassurance-spool-PID-XXXXXXXX`` in the temp folder."""
+
+_PR_SET_PDEATHSIG = 1  # from linux/prctl.h
+
+
+def _worker_init(parent: int) -> None:
+    """Set up a worker process: die with the parent, leave Ctrl-C to it."""
     # Ctrl-C goes to the whole process group: the parent handles it and stops the workers, which must not
     # each print a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (SIGKILL, out of memory) cannot stop its workers: Linux does it for us.
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above: nothing to work for
+        os._exit(1)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_dead_spools(folder: str | Path | None = None) -> list[Path]:
+    """Delete the spool folders of batches whose process is gone (killed outright); return what was deleted."""
+    removed = []
+    for d in Path(folder or tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*-*"):
+        pid = d.name[len(SPOOL_PREFIX):].partition("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)) and d.is_dir():
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    return removed
+
+
+def default_start_method() -> str:
+    """``fork`` where it is safe and fast (Linux, this process has one thread), else ``spawn``.
+
+    A forked worker starts in milliseconds with everything this process imported and compiled; a spawned one
+    is a fresh interpreter that imports numpy, pandas and numba and loads the compiled engine (about 1.5 s,
+    which a pool of two pays on each of two cores: ``benchmarks/bench_parallel.py``). Forking a process
+    that runs other threads can deadlock a child on a lock held by one of them, so then ``spawn`` it is (the
+    app, or a process that already wrote Parquet files).
+    """
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    try:  # every thread of the process, including those of libraries (e.g. pyarrow's pool once it wrote)
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        return "spawn"
+    return "fork" if threads == 1 and threading.active_count() == 1 else "spawn"
 
 
 class ProcessExecutor:
@@ -411,16 +472,18 @@ class ProcessExecutor:
     A worker writes each result to a file in a private spool folder and sends back only its name, which
     the parent reads and deletes. So a worker killed at any moment (SIGKILL, out of memory) cannot leave a
     half-sent result in the pool's pipe, which would hang the parent; the pool reports a dead worker as
-    ``BrokenProcessPool`` instead.
+    ``BrokenProcessPool`` instead. Results are a chunk's partial tables (a few kilobytes without per-run
+    rows), so the spool costs next to nothing. Workers die with the parent even when it is killed outright
+    (Linux), and a spool folder left by a killed batch is deleted by the next one.
 
     Args:
         workers: number of processes (at least 1).
-        start_method: ``spawn`` (default; portable and safe with threads) or ``forkserver``. It is set on
-            this pool only, never process-wide.
+        start_method: ``fork``, ``spawn`` or ``forkserver``; default :func:`default_start_method`. It is set
+            on this pool only, never process-wide.
         ahead: items submitted per worker ahead of the results consumed (bounds memory).
     """
 
-    def __init__(self, workers: int, *, start_method: str = "spawn", ahead: int = 2):
+    def __init__(self, workers: int, *, start_method: str | None = None, ahead: int = 2):
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers, self.start_method, self.ahead = workers, start_method, ahead
@@ -431,11 +494,13 @@ class ProcessExecutor:
         first = list(itertools.islice(it, self.workers * self.ahead))
         if not first:
             return
-        spool = Path(tempfile.mkdtemp(prefix="reassurance-spool-"))
+        remove_dead_spools()
+        spool = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-"))
         task = partial(_spooled, fn, str(spool))
+        method = self.start_method or default_start_method()
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(first)),
-                                   mp_context=multiprocessing.get_context(self.start_method),
-                                   initializer=_ignore_sigint)
+                                   mp_context=multiprocessing.get_context(method),
+                                   initializer=_worker_init, initargs=(os.getpid(),))
         try:
             pending: set[Future] = {pool.submit(task, x) for x in first}
             while pending:
@@ -468,22 +533,40 @@ def _spooled[T, R](fn: Callable[[T], R], spool: str, item: T) -> str:
 _END = object()
 
 
-MIN_RUNS_PER_WORKER = {"ensemble": 100_000, "mesa": 2_000}
-"""With the default number of workers, each worker process gets at least this many runs: starting the pool
-(fresh interpreters importing the package: about 2 s on 2 CPUs) costs about as much as computing them."""
+POOL_START_SECONDS = {"fork": 0.05, "spawn": 1.5, "forkserver": 1.5}
+"""What starting a pool costs before its workers compute (measured with ``benchmarks/bench_parallel.py`` on a
+2-CPU machine: a forked worker is ready in milliseconds; a spawned one imports numpy, pandas and numba and
+loads the compiled engine, about 1.5 s, on each CPU)."""
+
+SECONDS_PER_RUN = {"ensemble": 1 / 200_000, "mesa": 1 / 1_500}
+"""What a run costs on one CPU, with its tables (``benchmarks/bench_parallel.py``; per-run rows cost more,
+which only makes a pool pay sooner)."""
+
+
+def predicted_seconds(plan: BatchPlan, workers: int, start_method: str | None = None) -> float:
+    """The cost model behind :func:`default_workers`: pool start plus the runs shared among ``workers``.
+
+    The work is cut into chunks, so ``workers`` share whole chunks: the slowest worker computes
+    ``ceil(chunks / workers)`` of them.
+    """
+    per_run = SECONDS_PER_RUN.get(plan.engine, SECONDS_PER_RUN["ensemble"])
+    if workers == 1:
+        return plan.runs * per_run
+    chunks = plan.chunk_count
+    start = POOL_START_SECONDS[start_method or default_start_method()]
+    return start + plan.runs * per_run * (-(-chunks // workers)) / chunks
 
 
 def default_workers(plan: BatchPlan | None = None) -> int:
-    """All CPUs, but no more worker processes than the batch has chunks or can keep busy.
+    """As many worker processes as pay for themselves: all CPUs at most, no more than the batch has chunks.
 
-    A batch of fewer than two workers' worth of runs (:data:`MIN_RUNS_PER_WORKER`) runs in this process.
+    The count is the one of least :func:`predicted_seconds` (in this process, no pool, if none is faster), so a
+    batch too small to pay for a pool runs in this process.
     """
     n = os.cpu_count() or 1
-    if plan is not None:
-        chunks = sum(-(-pt.reps // plan.chunk_size) for pt in plan.points)
-        n = min(n, chunks, max(1, plan.runs // MIN_RUNS_PER_WORKER.get(plan.engine, 1)))
-    return max(1, n)
-
+    if plan is None:
+        return max(1, n)
+    return min(range(1, max(1, min(n, plan.chunk_count)) + 1), key=lambda w: predicted_seconds(plan, w))
 
 def make_executor(workers: int | None, plan: BatchPlan | None = None) -> Executor:
     """A serial executor for one worker, else a process pool of ``workers`` (default: :func:`default_workers`).
@@ -495,8 +578,7 @@ def make_executor(workers: int | None, plan: BatchPlan | None = None) -> Executo
     else:
         if workers < 1:
             raise BatchError(f"workers must be at least 1, got {workers}")
-        n = workers if plan is None else min(workers, max(1, sum(-(-pt.reps // plan.chunk_size)
-                                                                 for pt in plan.points)))
+        n = workers if plan is None else min(workers, max(1, plan.chunk_count))
     return SerialExecutor() if n == 1 else ProcessExecutor(n)
 
 
@@ -584,6 +666,7 @@ class BatchResult:
 def _progress_bar(total: int, enabled: bool):
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: this process stays single-threaded, so a pool can fork
     return tqdm(total=total, unit="run", unit_scale=True, desc="batch", file=sys.stderr, dynamic_ncols=True,
                 disable=not (enabled and sys.stderr.isatty()), leave=False)
 

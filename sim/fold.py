@@ -43,6 +43,14 @@ class Histogram:
         """A histogram of ``rows`` rows and no counts."""
         return cls(np.zeros((rows, 1), dtype=np.int64))
 
+    def reserve(self, width: int) -> None:
+        """Make room for values up to ``width - 1`` (growing by half again at least, so growth is rare)."""
+        rows, have = self.counts.shape
+        if width > have:
+            grown = np.zeros((rows, max(width, have + have // 2)), dtype=np.int64)
+            grown[:, :have] = self.counts
+            self.counts = grown
+
     def merge(self, other: Histogram) -> None:
         """Add ``other``'s counts to these (in place)."""
         a, b = self.counts, other.counts
@@ -66,8 +74,10 @@ class Histogram:
         return lerp(a, b, gamma[:, None])
 
     def __getstate__(self) -> tuple:
-        rows, width = self.counts.shape
-        flat = self.counts.ravel()
+        rows = self.counts.shape[0]
+        used = np.flatnonzero(self.counts.any(axis=0))
+        width = int(used[-1]) + 1 if used.size else 1  # trailing empty room is not shipped
+        flat = self.counts[:, :width].ravel()
         cells = np.flatnonzero(flat)
         return rows, width, _smallest_unsigned(cells), _smallest_unsigned(flat[cells])
 
@@ -121,23 +131,24 @@ def _fold_series(series, start, threshold, months, minima, hist, month_sum, mont
     return met, total, whole
 
 
-def fold_series(series: np.ndarray, start: int, threshold: float, *, months: bool):
-    """One component's counters for a block of runs.
+def fold_series(series: np.ndarray, start: int, threshold: float, minima: Histogram,
+                months: Histogram | None, month_sum: np.ndarray, month_at: np.ndarray) -> tuple[int, int]:
+    """Fold one component's ``[runs, months]`` totals of a block of runs into its counters (in place).
 
-    Returns ``(met, window_total, minima, month_hist, month_sum, month_at)``: runs whose window minimum reaches
-    the threshold, the window's total strength, a :class:`Histogram` of the minima and (with ``months``, else
-    None) a Histogram per month, the monthly sums and the monthly counts at or above the threshold.
+    Counts each run's minimum over the window ``start..`` in ``minima`` and, if ``months`` is given, every
+    month's value in ``months[month]``, adding the monthly sums to ``month_sum`` and the runs at or above
+    the threshold to ``month_at``. Returns the runs whose minimum reaches the threshold and the window's
+    total strength.
     """
-    n, T = series.shape
-    width = int(series.max()) + 1 if series.size else 1
-    if width > 1 << 26:
-        raise ValueError(f"a force total of {width - 1:,} is beyond what the tables can count")
-    minima = np.zeros((1, width), dtype=np.int64)
-    hist = np.zeros((T, width) if months else (1, 1), dtype=np.int64)
-    month_sum = np.zeros(T, dtype=np.int64)
-    month_at = np.zeros(T, dtype=np.int64)
-    met, total, whole = _fold_series(np.ascontiguousarray(series), start, float(threshold), months, minima, hist,
+    top = int(series.max()) if series.size else 0
+    if top >= 1 << 26:
+        raise ValueError(f"a force total of {top:,} is beyond what the tables can count")
+    minima.reserve(top + 1)
+    if months is not None:
+        months.reserve(top + 1)
+    met, total, whole = _fold_series(np.ascontiguousarray(series), start, float(threshold), months is not None,
+                                     minima.counts, months.counts if months is not None else minima.counts,
                                      month_sum, month_at)
     if not whole:
         raise ValueError("force totals must be non-negative whole numbers to be counted exactly")
-    return (int(met), int(total), Histogram(minima), Histogram(hist) if months else None, month_sum, month_at)
+    return int(met), int(total)

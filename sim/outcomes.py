@@ -117,15 +117,10 @@ class TableBuilder:
         self.n += res.n
         self.runs.append(res.run)
         for comp in COMPONENTS:
-            met, total, minima, months, month_sum, month_at = fold_series(
-                res.series(comp), p.assess_start, p.thresholds[comp], months=self.months)
+            met, total = fold_series(res.series(comp), p.assess_start, p.thresholds[comp], self.minima[comp],
+                                     self.series.get(comp), self.month_sum[comp], self.month_at[comp])
             self.met[comp] += met
             self.window_total[comp] += total
-            self.minima[comp].merge(minima)
-            if self.months:
-                self.series[comp].merge(months)
-                self.month_sum[comp] += month_sum
-                self.month_at[comp] += month_at
         if self.keep_runs:
             self.per_run_blocks.append(per_run(res, p, scenario=self.scenario, seed=self.seed))
         self.takes_part += res.takes_part.sum(axis=0)

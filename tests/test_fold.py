@@ -61,7 +61,8 @@ def test_a_pickled_histogram_keeps_only_its_counts():
 def test_fractional_or_negative_totals_are_refused():
     for bad in (0.5, -1.0):
         with pytest.raises(ValueError, match="whole"):
-            fold_series(np.array([[1.0, bad, 2.0]]), 0, 1.0, months=True)
+            fold_series(np.array([[1.0, bad, 2.0]]), 0, 1.0, Histogram.empty(1), Histogram.empty(3),
+                        np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64))
 
 
 def blocks_of(name: str, runs: int, size: int):
