@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError
-from functools import cache, partial
+from functools import partial
 from typing import Any, Self
 
 from sim.batch import (
@@ -45,6 +45,7 @@ from sim.batch import (
     ExecutorLostError,
     code_fingerprint,
     default_chunk_size,
+    keep_freed_memory,
 )
 
 SCHEDULER_ENV = "REASSURANCE_DASK_SCHEDULER"
@@ -109,28 +110,6 @@ def worker_identity() -> dict[str, str]:
 
     python = f"{sys.version_info[0]}.{sys.version_info[1]}"
     return {"code": code_fingerprint(), "numpy": numpy.__version__, "python": python}
-
-
-@cache
-def keep_freed_memory() -> bool:
-    """Let this process's allocator (glibc) reuse freed memory instead of returning it to the system at once.
-
-    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also stops glibc from raising its
-    mmap threshold: every array of a chunk is then a fresh ``mmap`` that is page-faulted in and unmapped
-    again, which made chunks about twice as slow on a worker as in a local process. Setting both thresholds
-    here (32 MiB to map directly, 128 MiB to trim) restores the reuse, whatever the environment the worker
-    was started with. Linux with glibc only; True if applied. Called once per worker process.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
-        return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(libc.mallopt(m_trim_threshold, 128 << 20))
-    except (OSError, AttributeError):  # another C library (musl): its defaults stand
-        return False
 
 
 def _checked[T, R](expected: dict[str, str], fn: Callable[[T], R], item: T) -> R:

@@ -89,7 +89,7 @@ class Histogram:
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """numpy's own interpolation between order statistics (``numpy.lib._function_base_impl._lerp``), bit for bit.
+    """The interpolation of ``numpy.quantile`` between order statistics, bit for bit (numpy's ``_lerp``).
 
     ``a + (b - a) * t``, or ``b - (b - a) * (1 - t)`` where ``t >= 0.5``; with whole values below 2**24 the
     float32 and float64 inputs numpy may have seen give the same bits.
