@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -475,21 +476,18 @@ def remove_dead_spools(folder: str | Path | None = None) -> list[Path]:
 
 
 def default_start_method() -> str:
-    """``fork`` where it is safe and fast (Linux, this process has one thread), else ``spawn``.
+    """``fork`` where it is safe and fast (Linux, no other Python thread in this process), else ``spawn``.
 
     A forked worker starts in milliseconds with everything this process imported and compiled; a spawned one
     is a fresh interpreter that imports numpy, pandas and numba and loads the compiled engine (about 1.5 s,
-    which a pool of two pays on each of two cores: ``benchmarks/bench_parallel.py``). Forking a process
-    that runs other threads can deadlock a child on a lock held by one of them, so then ``spawn`` it is (the
-    app, or a process that already wrote Parquet files).
+    ``benchmarks/bench_parallel.py --pool``). Forking a process whose other threads may hold a lock the child
+    needs can deadlock the child, so a process running Python threads (the app, a progress monitor) spawns.
+    The threads that numpy's BLAS and pyarrow's allocator start on import are idle and fork-safe (both
+    libraries re-arm after a fork), so they do not count.
     """
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return "spawn"
-    try:  # every thread of the process, including those of libraries (e.g. pyarrow's pool once it wrote)
-        threads = len(os.listdir("/proc/self/task"))
-    except OSError:
-        return "spawn"
-    return "fork" if threads == 1 and threading.active_count() == 1 else "spawn"
+    return "fork" if threading.active_count() == 1 else "spawn"
 
 
 class ProcessExecutor:
@@ -528,7 +526,9 @@ class ProcessExecutor:
                                    mp_context=multiprocessing.get_context(method),
                                    initializer=_worker_init, initargs=(os.getpid(),))
         try:
-            pending: set[Future] = {pool.submit(task, x) for x in first}
+            with warnings.catch_warnings():  # fork only with library threads left: see default_start_method
+                warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
+                pending: set[Future] = {pool.submit(task, x) for x in first}  # the first submit starts the pool
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
