@@ -77,6 +77,18 @@ def could_deploy(p: Params) -> np.ndarray:
     return (static == 0).any(axis=0)
 
 
+def player_inputs(p: Params) -> tuple:
+    """Everything :func:`players` reads from the parameters, as it reads it.
+
+    Pledges and capacity count only as "more than nothing", willingness only as "possible": parameters with
+    equal inputs have the same players, for every component. Keep it in step with :func:`max_offer` and
+    :func:`could_deploy`.
+    """
+    return (p.land_hi > 0, p.land_cap > 0, p.air_hi > 0, p.sea_hi > 0, p.sea_cap > 0, p.border_priority,
+            p.border_secure, p.is_lead, p.horizon, p.ceasefire_month, p.backstop_by_month, p.required_backstop,
+            p.un_framework, p.requires_un, p.p_participate > 0)
+
+
 def players(p: Params, component: str = "land") -> np.ndarray:
     """Countries that can change whether ``component``'s threshold is met: ``[countries]`` booleans.
 

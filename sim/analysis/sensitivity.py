@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, load_baseline
+from sim.batch import default_start_method
 from sim.draws import draw
 from sim.ensemble import simulate
 from sim.outcomes import threshold_tests
@@ -156,7 +157,7 @@ def evaluate_parallel(scenario: Scenario, factors: Sequence[Factor], X: np.ndarr
     if workers <= 1 or len(X) <= chunk:
         return evaluate_points(scenario, factors, X, reps=reps)
     parts = [(scenario, tuple(factors), X[a:a + chunk], reps) for a in range(0, len(X), chunk)]
-    ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    ctx = multiprocessing.get_context(default_start_method())  # fork only without other Python threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
         return np.concatenate(list(ex.map(_evaluate_chunk, parts)))
 
