@@ -490,6 +490,22 @@ def default_start_method() -> str:
     return "fork" if threading.active_count() == 1 else "spawn"
 
 
+class _Pool(ProcessPoolExecutor):
+    def submit(self, fn, /, *args, **kwargs):
+        with warnings.catch_warnings():  # fork only with library threads beside this one: see default_start_method
+            warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
+            return super().submit(fn, *args, **kwargs)  # (a submit may start the workers)
+
+
+def process_pool(workers: int, start_method: str | None = None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes started the fastest safe way (:func:`default_start_method`).
+
+    Its workers leave Ctrl-C to this process and die with it, even when it is killed outright.
+    """
+    return _Pool(max_workers=workers, mp_context=multiprocessing.get_context(start_method or default_start_method()),
+                 initializer=_worker_init, initargs=(os.getpid(),))
+
+
 class ProcessExecutor:
     """Computes items in a pool of worker processes (``concurrent.futures``), at most a few ahead.
 
@@ -521,14 +537,9 @@ class ProcessExecutor:
         remove_dead_spools()
         spool = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-"))
         task = partial(_spooled, fn, str(spool))
-        method = self.start_method or default_start_method()
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(first)),
-                                   mp_context=multiprocessing.get_context(method),
-                                   initializer=_worker_init, initargs=(os.getpid(),))
+        pool = process_pool(min(self.workers, len(first)), self.start_method)
         try:
-            with warnings.catch_warnings():  # fork only with library threads left: see default_start_method
-                warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
-                pending: set[Future] = {pool.submit(task, x) for x in first}  # the first submit starts the pool
+            pending: set[Future] = {pool.submit(task, x) for x in first}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
