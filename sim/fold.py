@@ -30,7 +30,8 @@ class Histogram:
     """How many runs had each whole value ``0 .. width-1``, per row (e.g. per month): ``counts[row, value]``.
 
     Merging adds counts (widening to the larger width), so it is exact and order-independent. Pickled as its
-    non-zero cells only, in the narrowest integer types, so a chunk's histogram ships in a few kilobytes.
+    non-zero cells only (the gaps between them and their counts, in the narrowest integer types), so a chunk's
+    histogram ships in kilobytes.
     """
 
     __slots__ = ("counts",)
@@ -79,12 +80,13 @@ class Histogram:
         width = int(used[-1]) + 1 if used.size else 1  # trailing empty room is not shipped
         flat = self.counts[:, :width].ravel()
         cells = np.flatnonzero(flat)
-        return rows, width, _smallest_unsigned(cells), _smallest_unsigned(flat[cells])
+        # the gaps between non-zero cells, not their positions: mostly small, so mostly 1 or 2 bytes each
+        return rows, width, _smallest_unsigned(np.diff(cells, prepend=0)), _smallest_unsigned(flat[cells])
 
     def __setstate__(self, state: tuple) -> None:
-        rows, width, cells, counts = state
+        rows, width, gaps, counts = state
         flat = np.zeros(rows * width, dtype=np.int64)
-        flat[cells.astype(np.int64)] = counts
+        flat[np.cumsum(gaps, dtype=np.int64)] = counts
         self.counts = flat.reshape(rows, width)
 
 

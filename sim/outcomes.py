@@ -115,7 +115,8 @@ class TableBuilder:
         """Take in a block of runs."""
         p = self.p
         self.n += res.n
-        self.runs.append(res.run)
+        if self.keep_runs:  # run numbers order the per-run rows; nothing else needs them
+            self.runs.append(res.run)
         for comp in COMPONENTS:
             met, total = fold_series(res.series(comp), p.assess_start, p.thresholds[comp], self.minima[comp],
                                      self.series.get(comp), self.month_sum[comp], self.month_at[comp])
