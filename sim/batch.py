@@ -762,10 +762,11 @@ def run_batch(plan: BatchPlan, *, executor: Executor | None = None, months: bool
             for res in results:
                 key = (res.index, res.point)
                 pt = every[key]
-                if key not in builders:
-                    builders[key] = TableBuilder(pt.params, scenario=pt.name, seed=pt.scenario.seed,
-                                                 months=months, keep_runs=per_run)
-                builders[key].merge(res.tables)
+                if key in builders:
+                    builders[key].merge(res.tables)
+                else:  # the point's first result becomes its tables (a worker's comes without the parameters)
+                    builders[key] = res.tables
+                    res.tables.p = pt.params
                 remaining[key] -= 1
                 bar.update(res.stop - res.start)
                 if remaining[key] == 0:
