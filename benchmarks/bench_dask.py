@@ -17,10 +17,11 @@ Prints, per measurement: the time to start the workers (the local pool starts in
 start is counted in the run), the time of ``run_batch`` (every chunk computed, sent back and folded, tables
 built) and runs per second, runs per CPU-second of the client and its workers together (less sensitive than
 wall time to other work on the machine), the client's resident memory once set up and at
-its peak, and a hash of the tables (equal hashes: identical tables), with the 1-minute load average before
-and after (other work on the machine slows either mode). Then the memory a sweep point's
-:class:`sim.outcomes.TableBuilder` keeps per run while the point is in progress, in each table mode, to
-extrapolate the client's memory to other batch shapes.
+its peak, the bytes of results shipped per run (Dask: compressed, as received; local: pickled, as spooled),
+and a hash of the tables (equal hashes: identical tables), with the 1-minute load average before and after
+(other work on the machine slows either mode). Then the memory a sweep point's
+:class:`sim.outcomes.TableBuilder` keeps on the client after more and more runs, in each table mode: flat
+without per-run rows (counters and histograms bounded by the largest force total).
 """
 
 from __future__ import annotations
@@ -87,7 +88,21 @@ def tables_hash(tables) -> str:
     return h.hexdigest()[:16]
 
 
-def child(mode: str, runs: int, workers: int, shape: str) -> dict:
+class _Counting:
+    """An executor that also counts the pickled bytes of the results it hands over (what a local pool spools)."""
+
+    def __init__(self, executor):
+        self.executor, self.workers, self.bytes_received = executor, executor.workers, 0
+
+    def map_unordered(self, fn, items):
+        import pickle
+
+        for r in self.executor.map_unordered(fn, items):
+            self.bytes_received += len(pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL))
+            yield r
+
+
+def child(mode: str, runs: int, workers: int, shape: str, months: bool) -> dict:
     """One measurement, in this (fresh) process."""
     with tempfile.TemporaryDirectory() as tmp:
         files = [scenario_file(Path(tmp), runs, shape)]
@@ -103,11 +118,11 @@ def child(mode: str, runs: int, workers: int, shape: str) -> dict:
         if mode == "dask":
             executor = dask_executor.DaskExecutor(local_workers=workers).open()
         else:
-            executor = batch.ProcessExecutor(workers)
+            executor = _Counting(batch.ProcessExecutor(workers))
         t1 = time.perf_counter()
         set_up = current_rss_mb()
         try:
-            result = batch.run_batch(plan, executor=executor, per_run=False, months=False)
+            result = batch.run_batch(plan, executor=executor, per_run=False, months=months)
         finally:
             if mode == "dask":
                 executor.close()
@@ -115,13 +130,15 @@ def child(mode: str, runs: int, workers: int, shape: str) -> dict:
         cpu = cpu_s() - cpu0  # the workers have exited (pool shut down, cluster closed): their time is counted
         return {"mode": mode, "runs": plan.runs, "points": len(plan.points), "chunk": chunk, "workers": workers,
                 "cpu_s": cpu, "start_s": t1 - t0, "run_s": t2 - t1, "rss_set_up_mb": set_up, "rss_peak_mb": rss_mb(),
+                "bytes_per_run": executor.bytes_received / plan.runs, "months": months,
                 "tables": tables_hash(result.tables)}
 
 
-def measure(mode: str, runs: int, workers: int, shape: str = "sweep") -> dict:
+def measure(mode: str, runs: int, workers: int, shape: str = "sweep", months: bool = False) -> dict:
     load = os.getloadavg()[0]
     out = subprocess.run([sys.executable, __file__, "--child", mode, "--runs", str(runs), "--workers", str(workers),
-                          "--memory-shape", shape], capture_output=True, text=True, cwd=ROOT)
+                          "--memory-shape", shape, *(["--months"] if months else [])],
+                         capture_output=True, text=True, cwd=ROOT)
     if out.returncode:
         raise SystemExit(f"{mode} failed:\n{out.stderr[-3000:]}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]), load=(load, os.getloadavg()[0]))
@@ -134,29 +151,31 @@ def show(m: dict) -> None:
           f"start {m['start_s']:.1f} s + run and tables {m['run_s']:.1f} s: {m['runs'] / m['run_s']:,.0f} runs/s, "
           f"{m['runs'] / (m['start_s'] + m['run_s']):,.0f} with the start; {m['runs'] / m['cpu_s']:,.0f} runs per "
           "CPU-second (client and workers, start included) | "
-          f"client memory {m['rss_set_up_mb']:.0f} MB set up, {m['rss_peak_mb']:.0f} MB peak | tables {m['tables']}",
-          flush=True)
+          f"client memory {m['rss_set_up_mb']:.0f} MB set up, {m['rss_peak_mb']:.0f} MB peak | "
+          f"{m['bytes_per_run']:.1f} bytes shipped per run ({'with' if m['months'] else 'no'} per_month) | "
+          f"tables {m['tables']}", flush=True)
 
 
-def per_run_bytes(n: int = 16384) -> dict[str, float]:
-    """Bytes a TableBuilder keeps per run added (its arrays and per-run rows), for each table mode."""
-    import numpy as np
-
+def builder_bytes(runs: tuple[int, ...] = (16_384, 65_536, 262_144)) -> dict[str, list[float]]:
+    """Bytes a sweep point's TableBuilder keeps on the client after ``runs`` runs, for each table mode."""
     from sim.outcomes import TableBuilder
 
-    plan = batch.plan_batch(batch.load_batch([ROOT / "scenarios" / "baseline.toml"]), reps=n, chunk_size=n)
+    plan = batch.plan_batch(batch.load_batch([ROOT / "scenarios" / "baseline.toml"]), reps=max(runs))
     pt = plan.points[0]
-    arrays = batch.run_chunk(next(plan.chunks())).arrays
-    out = {}
-    for label, months, runs in (("--no-runs --no-months", False, False), ("--no-runs", True, False),
-                                ("--no-months", False, True), ("all tables", True, True)):
-        tb = TableBuilder(pt.params, scenario=pt.name, seed=pt.scenario.seed, months=months, keep_runs=runs)
-        tb.add(arrays)
-        kept = sum(a.nbytes for a in tb.runs) + sum(a.nbytes for v in tb.minima.values() for a in v)
-        kept += sum(a.nbytes for v in tb.series.values() for a in v)
-        kept += sum(int(df.memory_usage(deep=True).sum()) for df in tb.per_run_blocks)
-        out[label] = kept / n
-    del np
+    out: dict[str, list[float]] = {}
+    for label, months, keep in (("--no-runs --no-months", False, False), ("--no-runs", True, False),
+                                ("all tables", True, True)):
+        tb = TableBuilder(pt.params, scenario=pt.name, seed=pt.scenario.seed, months=months, keep_runs=keep)
+        done = 0
+        for c in plan.chunks(months=months, per_run=keep):
+            tb.merge(batch.run_chunk(c).tables)
+            done += c.runs
+            if done in runs:
+                kept = sum(a.nbytes for a in (tb.takes_part, tb.pledge, tb.window_sum, tb.held))
+                kept += sum(h.counts.nbytes for h in (*tb.minima.values(), *tb.series.values()))
+                kept += sum(int(df.memory_usage(deep=True).sum()) for df in tb.per_run_blocks)
+                kept += sum(a.nbytes for a in tb.runs)
+                out.setdefault(label, []).append(kept)
     return out
 
 
@@ -169,18 +188,20 @@ def main() -> None:
                     help="memory run: the 100-point sweep, or one point of all the runs")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=2, help="rounds of the throughput comparison (best is kept)")
+    ap.add_argument("--months", action="store_true", help="also the per_month table (as with --no-runs)")
     ap.add_argument("--child", choices=("local", "dask"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.runs, args.workers, args.memory_shape)))
+        print(json.dumps(child(args.child, args.runs, args.workers, args.memory_shape, args.months)))
         return
-    print(f"{os.cpu_count()} CPUs; tables as with --no-runs --no-months; each line a fresh client process")
+    print(f"{os.cpu_count()} CPUs; tables as with --no-runs{'' if args.months else ' --no-months'}; each line a fresh "
+          "client process")
     if args.runs:
         print(f"Throughput, {args.runs:,}-run sweep, {args.repeat} round(s), local and dask alternating:")
         best: dict[str, dict] = {}
         for _ in range(args.repeat):
             for mode in ("local", "dask"):
-                m = measure(mode, args.runs, args.workers)
+                m = measure(mode, args.runs, args.workers, months=args.months)
                 show(m)
                 if mode not in best or m["run_s"] < best[mode]["run_s"]:
                     best[mode] = m
@@ -191,10 +212,10 @@ def main() -> None:
         print(f"  tables identical: {len({m['tables'] for m in best.values()}) == 1}")
     if args.memory_runs:
         print(f"Client memory, {args.memory_runs:,} runs on Dask ({args.memory_shape}):")
-        show(measure("dask", args.memory_runs, args.workers, args.memory_shape))
-    print("Memory a sweep point keeps on the client per run while it is in progress (its TableBuilder):")
-    for label, b in per_run_bytes().items():
-        print(f"  {label:<22} {b:7.1f} bytes/run = {b * 1e6 / 2**20:6.1f} MiB per million runs of one point")
+        show(measure("dask", args.memory_runs, args.workers, args.memory_shape, months=args.months))
+    print("Memory a sweep point's TableBuilder keeps on the client after 16,384 / 65,536 / 262,144 runs:")
+    for label, sizes in builder_bytes().items():
+        print(f"  {label:<22} " + " / ".join(f"{b / 2**20:6.2f} MiB" for b in sizes))
 
 
 if __name__ == "__main__":  # required: worker processes are spawned and import this module

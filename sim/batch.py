@@ -4,15 +4,15 @@ A batch is planned once (:func:`plan_batch`): every scenario file is expanded in
 (:meth:`sim.scenario.Scenario.expand`), each point is compiled to :class:`sim.params.Params`, and its runs
 ``0 .. reps-1`` are cut into :class:`Chunk` s of a fixed size (``chunk_size`` runs, the same whatever the
 number of workers). A chunk is self-contained and picklable: :func:`run_chunk` computes it anywhere and
-returns its :class:`sim.arrays.RunArrays`.
+folds its runs into partial tables there (a :class:`sim.outcomes.TableBuilder`: counters and exact
+histograms, a few kilobytes), which is what travels back.
 
 An :class:`Executor` maps :func:`run_chunk` over the chunks and yields results in any order
 (:class:`SerialExecutor`, :class:`ProcessExecutor`, and :class:`sim.dask_executor.DaskExecutor` on a Dask
-cluster, behind the same seam). The parent folds each result into the :class:`sim.outcomes.TableBuilder` of
-its point as it arrives and drops it, so memory is what the tables keep (per run: about 644 bytes with
-per-run rows and monthly totals, 32 bytes with --no-runs --no-months); a TableBuilder gives the same tables whatever
-the order and split of the runs, so serial, parallel, distributed and resumed batches give byte-identical
-files.
+cluster, behind the same seam). The parent merges each result into the :class:`sim.outcomes.TableBuilder` of
+its point as it arrives and drops it, so memory is what the tables keep (the per-run rows if asked for;
+otherwise histograms bounded by the largest force total, whatever the number of runs); merging is exact and
+order-independent, so serial, parallel, distributed and resumed batches give byte-identical files.
 
 Seeds: every sweep point of a scenario uses the scenario's ``seed``, and replication ``i`` is run ``i``,
 whose draws come from the generator of its block of :data:`sim.draws.DRAW_BLOCK` runs,
@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -54,7 +55,6 @@ from typing import Any, Protocol
 import pandas as pd
 
 from sim import export
-from sim.arrays import RunArrays
 from sim.baseline import load_baseline
 from sim.draws import DRAW_BLOCK
 from sim.ensemble import iter_blocks
@@ -198,6 +198,9 @@ class Chunk:
     seed: int
     engine: str
     params: Params
+    name: str = ""
+    months: bool = True
+    per_run: bool = True
 
     @property
     def runs(self) -> int:
@@ -207,13 +210,13 @@ class Chunk:
 
 @dataclass(frozen=True, eq=False)
 class ChunkResult:
-    """The arrays of a chunk's runs, with the chunk's coordinates."""
+    """A chunk's runs folded into partial tables (merged by the client into its point's), with its coordinates."""
 
     index: int
     point: int
     start: int
     stop: int
-    arrays: RunArrays
+    tables: TableBuilder
 
 
 @dataclass(frozen=True, eq=False)
@@ -232,12 +235,18 @@ class BatchPlan:
         """Runs in the whole batch."""
         return sum(p.reps for p in self.points)
 
-    def chunks(self, points: Iterable[Point] | None = None) -> Iterator[Chunk]:
-        """The chunks of ``points`` (default: all), point by point, in run order."""
+    @property
+    def chunk_count(self) -> int:
+        """Chunks in the whole batch."""
+        return sum(-(-pt.reps // self.chunk_size) for pt in self.points)
+
+    def chunks(self, points: Iterable[Point] | None = None, *, months: bool = True,
+               per_run: bool = True) -> Iterator[Chunk]:
+        """The chunks of ``points`` (default: all), point by point, in run order, folding the tables asked for."""
         for pt in self.points if points is None else points:
             for a in range(0, pt.reps, self.chunk_size):
                 yield Chunk(pt.index, pt.point, a, min(pt.reps, a + self.chunk_size), pt.scenario.seed,
-                            self.engine, pt.params)
+                            self.engine, pt.params, pt.name, months, per_run)
 
 
 def load_batch(files: Sequence[str | Path]) -> list[Entry]:
@@ -356,15 +365,20 @@ def plan_batch(entries: Sequence[Entry], *, reps: int | None = None, engine: str
 # --------------------------------------------------------------------------------------------------------
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Compute a chunk's runs with its engine (module-level, so any executor can ship it to a worker)."""
+    """Compute a chunk's runs with its engine and fold them into partial tables, where it runs.
+
+    Module-level, so any executor can ship it to a worker; what travels back is counters, not the runs' arrays.
+    """
+    tables = TableBuilder(chunk.params, scenario=chunk.name, seed=chunk.seed, months=chunk.months,
+                          keep_runs=chunk.per_run)
     if chunk.engine == "mesa":
         from sim.model import run_mesa  # Mesa only when asked for: ensemble workers start faster
 
-        arrays = run_mesa(chunk.params, chunk.seed, range(chunk.start, chunk.stop))
+        tables.add(run_mesa(chunk.params, chunk.seed, range(chunk.start, chunk.stop)))
     else:
-        blocks = list(iter_blocks(chunk.params, chunk.seed, chunk.start, chunk.stop))
-        arrays = blocks[0] if len(blocks) == 1 else RunArrays.concat(blocks)
-    return ChunkResult(chunk.index, chunk.point, chunk.start, chunk.stop, arrays)
+        for block in iter_blocks(chunk.params, chunk.seed, chunk.start, chunk.stop):
+            tables.add(block)
+    return ChunkResult(chunk.index, chunk.point, chunk.start, chunk.stop, tables)
 
 
 class Executor(Protocol):
@@ -394,10 +408,103 @@ class SerialExecutor:
             yield fn(item)
 
 
-def _ignore_sigint() -> None:
+@cache
+def keep_freed_memory() -> bool:
+    """Let this process's allocator (glibc) reuse freed memory instead of returning it to the system at once.
+
+    The engine allocates a block's arrays afresh (about 10 MB per 1,024 runs). With glibc's defaults, or
+    Dask's nanny's ``MALLOC_TRIM_THRESHOLD_=65536`` (which also stops glibc from raising its mmap threshold),
+    each is a fresh ``mmap`` that is page-faulted in and unmapped again: five times the page faults and
+    twice the system time of a batch (``benchmarks/bench_parallel.py``), and chunks about twice as slow on a
+    Dask worker. Setting both thresholds (32 MiB to map directly, 128 MiB to trim) restores the reuse,
+    whatever the environment. Linux with glibc only; True if applied. Called once per process that computes.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+        return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(libc.mallopt(m_trim_threshold, 128 << 20))
+    except (OSError, AttributeError):  # another C library (musl): its defaults stand
+        return False
+
+
+SPOOL_PREFIX = "reassurance-spool-"
+"""Temporary folders of :class:`ProcessExecutor` results: ``reassurance-spool-PID-XXXXXXXX`` in the temp folder."""
+
+_PR_SET_PDEATHSIG = 1  # from linux/prctl.h
+
+
+def _worker_init(parent: int) -> None:
+    """Set up a worker process: die with the parent, leave Ctrl-C to it."""
     # Ctrl-C goes to the whole process group: the parent handles it and stops the workers, which must not
     # each print a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (SIGKILL, out of memory) cannot stop its workers: Linux does it for us.
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above: nothing to work for
+        os._exit(1)
+    keep_freed_memory()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_dead_spools(folder: str | Path | None = None) -> list[Path]:
+    """Delete the spool folders of batches whose process is gone (killed outright); return what was deleted."""
+    removed = []
+    for d in Path(folder or tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*-*"):
+        pid = d.name[len(SPOOL_PREFIX):].partition("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)) and d.is_dir():
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    return removed
+
+
+def default_start_method() -> str:
+    """``fork`` where it is safe and fast (Linux, no other Python thread in this process), else ``spawn``.
+
+    A forked worker starts in milliseconds with everything this process imported and compiled; a spawned one
+    is a fresh interpreter that imports numpy, pandas and numba and loads the compiled engine (about 1.5 s,
+    ``benchmarks/bench_parallel.py --pool``). Forking a process whose other threads may hold a lock the child
+    needs can deadlock the child, so a process running Python threads (the app, a progress monitor) spawns.
+    The threads that numpy's BLAS and pyarrow's allocator start on import are idle and fork-safe (both
+    libraries re-arm after a fork), so they do not count.
+    """
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    return "fork" if threading.active_count() == 1 else "spawn"
+
+
+class _Pool(ProcessPoolExecutor):
+    def submit(self, fn, /, *args, **kwargs):
+        with warnings.catch_warnings():  # fork only with library threads beside this one: see default_start_method
+            warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
+            return super().submit(fn, *args, **kwargs)  # (a submit may start the workers)
+
+
+def process_pool(workers: int, start_method: str | None = None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes started the fastest safe way (:func:`default_start_method`).
+
+    Its workers leave Ctrl-C to this process and die with it, even when it is killed outright.
+    """
+    return _Pool(max_workers=workers, mp_context=multiprocessing.get_context(start_method or default_start_method()),
+                 initializer=_worker_init, initargs=(os.getpid(),))
 
 
 class ProcessExecutor:
@@ -406,16 +513,18 @@ class ProcessExecutor:
     A worker writes each result to a file in a private spool folder and sends back only its name, which
     the parent reads and deletes. So a worker killed at any moment (SIGKILL, out of memory) cannot leave a
     half-sent result in the pool's pipe, which would hang the parent; the pool reports a dead worker as
-    ``BrokenProcessPool`` instead.
+    ``BrokenProcessPool`` instead. Results are a chunk's partial tables (a few kilobytes without per-run
+    rows), so the spool costs next to nothing. Workers die with the parent even when it is killed outright
+    (Linux), and a spool folder left by a killed batch is deleted by the next one.
 
     Args:
         workers: number of processes (at least 1).
-        start_method: ``spawn`` (default; portable and safe with threads) or ``forkserver``. It is set on
-            this pool only, never process-wide.
+        start_method: ``fork``, ``spawn`` or ``forkserver``; default :func:`default_start_method`. It is set
+            on this pool only, never process-wide.
         ahead: items submitted per worker ahead of the results consumed (bounds memory).
     """
 
-    def __init__(self, workers: int, *, start_method: str = "spawn", ahead: int = 2):
+    def __init__(self, workers: int, *, start_method: str | None = None, ahead: int = 2):
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers, self.start_method, self.ahead = workers, start_method, ahead
@@ -426,11 +535,10 @@ class ProcessExecutor:
         first = list(itertools.islice(it, self.workers * self.ahead))
         if not first:
             return
-        spool = Path(tempfile.mkdtemp(prefix="reassurance-spool-"))
+        remove_dead_spools()
+        spool = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-"))
         task = partial(_spooled, fn, str(spool))
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(first)),
-                                   mp_context=multiprocessing.get_context(self.start_method),
-                                   initializer=_ignore_sigint)
+        pool = process_pool(min(self.workers, len(first)), self.start_method)
         try:
             pending: set[Future] = {pool.submit(task, x) for x in first}
             while pending:
@@ -463,22 +571,40 @@ def _spooled[T, R](fn: Callable[[T], R], spool: str, item: T) -> str:
 _END = object()
 
 
-MIN_RUNS_PER_WORKER = {"ensemble": 100_000, "mesa": 2_000}
-"""With the default number of workers, each worker process gets at least this many runs: starting the pool
-(fresh interpreters importing the package: about 2 s on 2 CPUs) costs about as much as computing them."""
+POOL_START_SECONDS = {"fork": 0.05, "spawn": 1.5, "forkserver": 1.5}
+"""What starting a pool costs before its workers compute (measured with ``benchmarks/bench_parallel.py`` on a
+2-CPU machine: a forked worker is ready in milliseconds; a spawned one imports numpy, pandas and numba and
+loads the compiled engine, about 1.5 s, on each CPU)."""
+
+SECONDS_PER_RUN = {"ensemble": 1 / 200_000, "mesa": 1 / 1_500}
+"""What a run costs on one CPU, with its tables (``benchmarks/bench_parallel.py``; per-run rows cost more,
+which only makes a pool pay sooner)."""
+
+
+def predicted_seconds(plan: BatchPlan, workers: int, start_method: str | None = None) -> float:
+    """The cost model behind :func:`default_workers`: pool start plus the runs shared among ``workers``.
+
+    The work is cut into chunks, so ``workers`` share whole chunks: the slowest worker computes
+    ``ceil(chunks / workers)`` of them.
+    """
+    per_run = SECONDS_PER_RUN.get(plan.engine, SECONDS_PER_RUN["ensemble"])
+    if workers == 1:
+        return plan.runs * per_run
+    chunks = plan.chunk_count
+    start = POOL_START_SECONDS[start_method or default_start_method()]
+    return start + plan.runs * per_run * (-(-chunks // workers)) / chunks
 
 
 def default_workers(plan: BatchPlan | None = None) -> int:
-    """All CPUs, but no more worker processes than the batch has chunks or can keep busy.
+    """As many worker processes as pay for themselves: all CPUs at most, no more than the batch has chunks.
 
-    A batch of fewer than two workers' worth of runs (:data:`MIN_RUNS_PER_WORKER`) runs in this process.
+    The count is the one of least :func:`predicted_seconds` (in this process, no pool, if none is faster), so a
+    batch too small to pay for a pool runs in this process.
     """
     n = os.cpu_count() or 1
-    if plan is not None:
-        chunks = sum(-(-pt.reps // plan.chunk_size) for pt in plan.points)
-        n = min(n, chunks, max(1, plan.runs // MIN_RUNS_PER_WORKER.get(plan.engine, 1)))
-    return max(1, n)
-
+    if plan is None:
+        return max(1, n)
+    return min(range(1, max(1, min(n, plan.chunk_count)) + 1), key=lambda w: predicted_seconds(plan, w))
 
 def make_executor(workers: int | None, plan: BatchPlan | None = None) -> Executor:
     """A serial executor for one worker, else a process pool of ``workers`` (default: :func:`default_workers`).
@@ -490,8 +616,7 @@ def make_executor(workers: int | None, plan: BatchPlan | None = None) -> Executo
     else:
         if workers < 1:
             raise BatchError(f"workers must be at least 1, got {workers}")
-        n = workers if plan is None else min(workers, max(1, sum(-(-pt.reps // plan.chunk_size)
-                                                                 for pt in plan.points)))
+        n = workers if plan is None else min(workers, max(1, plan.chunk_count))
     return SerialExecutor() if n == 1 else ProcessExecutor(n)
 
 
@@ -579,6 +704,7 @@ class BatchResult:
 def _progress_bar(total: int, enabled: bool):
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: this process stays single-threaded, so a pool can fork
     return tqdm(total=total, unit="run", unit_scale=True, desc="batch", file=sys.stderr, dynamic_ncols=True,
                 disable=not (enabled and sys.stderr.isatty()), leave=False)
 
@@ -598,6 +724,7 @@ def run_batch(plan: BatchPlan, *, executor: Executor | None = None, months: bool
     ``checkpoint_after`` seconds, as soon as each completes (so even a killed parent leaves them).
     """
     executor = executor or SerialExecutor()
+    keep_freed_memory()
     done: dict[tuple[int, int], dict[str, pd.DataFrame]] = {}
     reused = []
     if checkpoints is not None:
@@ -631,14 +758,16 @@ def run_batch(plan: BatchPlan, *, executor: Executor | None = None, months: bool
 
     bar = _progress_bar(sum(pt.reps for pt in todo), progress)
     try:
-        with closing(iter(executor.map_unordered(run_chunk, plan.chunks(todo)))) as results:
+        chunks = plan.chunks(todo, months=months, per_run=per_run)
+        with closing(iter(executor.map_unordered(run_chunk, chunks))) as results:
             for res in results:
                 key = (res.index, res.point)
                 pt = every[key]
-                if key not in builders:
-                    builders[key] = TableBuilder(pt.params, scenario=pt.name, seed=pt.scenario.seed,
-                                                 months=months, keep_runs=per_run)
-                builders[key].add(res.arrays)
+                if key in builders:
+                    builders[key].merge(res.tables)
+                else:  # the point's first result becomes its tables (a worker's comes without the parameters)
+                    builders[key] = res.tables
+                    res.tables.p = pt.params
                 remaining[key] -= 1
                 bar.update(res.stop - res.start)
                 if remaining[key] == 0:

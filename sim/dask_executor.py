@@ -2,10 +2,11 @@
 
 ``reassurance batch ... --executor dask [--scheduler tcp://HOST:PORT]`` sends the batch's chunks (scenario x
 sweep point x block of replications, :class:`sim.batch.Chunk`) to the workers of a Dask cluster
-(``dask[distributed]``, the optional extra ``pip install '.[cluster]'``) and folds each result into its sweep
-point's tables in this process as it arrives, exactly as the local process pool does (same
-:func:`sim.batch.run_batch`, same folding). Tables are byte-identical to a local run: a chunk is a pure
-function of its inputs, and the tables do not depend on the order in which chunks arrive.
+(``dask[distributed]``, the optional extra ``pip install '.[cluster]'``). Each worker folds its chunk into
+partial tables (counters and exact histograms, :class:`sim.outcomes.TableBuilder`) and ships only those,
+compressed (a few bytes per run); this process merges each into its sweep point's tables as it arrives,
+exactly as with the local process pool (same :func:`sim.batch.run_batch`). Tables are byte-identical to a
+local run: a chunk is a pure function of its inputs, and merging is exact in any order.
 
 Which cluster (the first that is set):
 
@@ -30,12 +31,14 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import pickle
 import sys
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError
-from functools import cache, partial
+from functools import partial
 from typing import Any, Self
 
 from sim.batch import (
@@ -45,6 +48,7 @@ from sim.batch import (
     ExecutorLostError,
     code_fingerprint,
     default_chunk_size,
+    keep_freed_memory,
 )
 
 SCHEDULER_ENV = "REASSURANCE_DASK_SCHEDULER"
@@ -56,9 +60,8 @@ CONNECT_TIMEOUT = 5.0
 DEFAULT_CHUNK_DASK = 4 * DEFAULT_CHUNK
 """Runs per chunk on a cluster with the ensemble engine (16,384): 40 to 100 ms of engine work on one core
 for the shipped scenarios, so Dask's own cost per task (about a millisecond on the scheduler, a round trip
-to the client) stays at 1 to 3% of it (docs/cluster.md), while a result (about 55 MB of arrays, released
-once folded) stays small against a worker's memory and a 10-million-run sweep still has over 600 chunks
-to spread over the workers."""
+to the client) stays at 1 to 3% of it (docs/cluster.md), while a 10-million-run sweep still has over 600
+chunks to spread over the workers. A result is the chunk's partial tables, a few kilobytes (docs/cluster.md)."""
 
 INSTALL_HINT = "pip install '.[cluster]' (from a checkout of reassurance) or pip install 'dask[distributed]'"
 
@@ -111,28 +114,6 @@ def worker_identity() -> dict[str, str]:
     return {"code": code_fingerprint(), "numpy": numpy.__version__, "python": python}
 
 
-@cache
-def keep_freed_memory() -> bool:
-    """Let this process's allocator (glibc) reuse freed memory instead of returning it to the system at once.
-
-    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also stops glibc from raising its
-    mmap threshold: every array of a chunk is then a fresh ``mmap`` that is page-faulted in and unmapped
-    again, which made chunks about twice as slow on a worker as in a local process. Setting both thresholds
-    here (32 MiB to map directly, 128 MiB to trim) restores the reuse, whatever the environment the worker
-    was started with. Linux with glibc only; True if applied. Called once per worker process.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
-        return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(libc.mallopt(m_trim_threshold, 128 << 20))
-    except (OSError, AttributeError):  # another C library (musl): its defaults stand
-        return False
-
-
 def _checked[T, R](expected: dict[str, str], fn: Callable[[T], R], item: T) -> R:
     """On a worker: refuse to compute with other code or numpy than the client's, else ``fn(item)``."""
     keep_freed_memory()
@@ -140,6 +121,22 @@ def _checked[T, R](expected: dict[str, str], fn: Callable[[T], R], item: T) -> R
     if got != expected:
         raise WorkerMismatchError(_mismatch(_this_worker(), got, expected))
     return fn(item)
+
+
+def _packed[T](expected: dict[str, str], fn: Callable[[T], Any], item: T) -> bytes:
+    """On a worker: :func:`_checked`, its result pickled and compressed for the trip to the client.
+
+    A chunk's result is its partial tables: counters and the non-zero cells of histograms. With --no-months
+    that is a few kilobytes; with per-month tables the land histograms hold tens of thousands of cells, whose
+    gaps and counts compress about fivefold (zlib, fastest level: about 15 ms for a 16,384-run chunk, against
+    50 to 100 ms of computing it).
+    """
+    return zlib.compress(pickle.dumps(_checked(expected, fn, item), protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(data: bytes) -> Any:
+    """On the client: a result of :func:`_packed` (from our own workers, checked to run our code)."""
+    return pickle.loads(zlib.decompress(data))
 
 
 def _this_worker() -> str:
@@ -200,6 +197,7 @@ class DaskExecutor:
         self.identity: dict[str, str] | None = None
         self.workers = 0 if scheduler else (local_workers or os.cpu_count() or 1)
         self.source = "the caller"  # which setting chose the scheduler (for messages)
+        self.bytes_received = 0  # results' bytes shipped from the workers (compressed), for benchmarks
 
     @classmethod
     def for_batch(cls, scheduler_option: str | None, *, workers: int | None = None,
@@ -309,7 +307,7 @@ class DaskExecutor:
         owned = self.client is None
         self.open()
         client, where = self.client, self.address
-        task = partial(_checked, self.identity, fn)
+        task = partial(_packed, self.identity, fn)
         tag = uuid.uuid4().hex[:8]
         it = enumerate(items)
         pending: set[Any] = set()
@@ -334,10 +332,11 @@ class DaskExecutor:
                     raise ExecutorLostError(f"lost the connection to the Dask scheduler at {where} "
                                             f"({type(e).__name__}: {e})") from e
                 fut.release()
+                self.bytes_received += len(result)
                 if time.monotonic() - checked > 2.0:
                     limit, checked = self.ahead * self._threads(), time.monotonic()
                 top_up()
-                yield result
+                yield unpack(result)
         finally:
             # Interrupted or failed: drop the chunks not yet done, so that a shared cluster stops working on
             # them (a local cluster of our own is about to be closed anyway).

@@ -28,6 +28,7 @@ from sim import rules
 from sim.arrays import RunArrays
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS
 from sim.ceiling import ceilings
+from sim.fold import Histogram, fold_series
 from sim.params import Params
 from sim.uncertainty import UNCERTAINTIES
 
@@ -145,13 +146,16 @@ def _band_of(values: np.ndarray, edges_or_options: np.ndarray, kind: str) -> np.
 
 
 class TableBuilder:
-    """Outcome tables built from blocks of runs, in any number and order of blocks.
+    """Outcome tables built from blocks of runs, in any number and order of blocks, and mergeable.
 
-    Every statistic is a count, a sum of whole numbers or a quantile of kept values, so the tables do not
-    depend on how runs were split into blocks or in which order the blocks arrive (serial, parallel or
-    distributed runs give identical tables). Memory: the per-run rows (if ``keep_runs``), one minimum and
-    one margin per run and component, and, if ``months``, each run's monthly totals (float32: exact for
-    whole numbers below 16 million).
+    Every statistic is a count, a sum of whole numbers or a quantile read from an exact histogram of whole
+    numbers (:mod:`sim.fold`), so the tables do not depend on how runs were split into blocks, in which order
+    the blocks arrive, or which builders folded them: a worker folds its chunk into a builder of its own and
+    ships it (a few kilobytes: pickling drops the parameters and keeps only non-zero histogram cells), and
+    the client :meth:`merge` s the builders of a sweep point in any order. Memory: the per-run rows (if
+    ``keep_runs``) and histograms of the window minimum (and of its margin over a drawn threshold) and, if
+    ``months``, of every month's total, whose size is bounded by the largest force total, not by the number
+    of runs.
     """
 
     def __init__(self, p: Params, *, scenario: str, seed: int, months: bool = True, keep_runs: bool = True):
@@ -162,19 +166,22 @@ class TableBuilder:
         self.runs: list[np.ndarray] = []
         self.per_run_blocks: list[pd.DataFrame] = []
         self.met = dict.fromkeys(COMPONENTS, 0)
-        self.minima: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
-        self.margins: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
-        self.window_total = dict.fromkeys(COMPONENTS, 0.0)  # sum over runs of the window's strength (whole)
+        self.minima = {c: Histogram.empty(1) for c in COMPONENTS}
+        # a drawn threshold's margins (minimum - threshold), shifted by its highest value to be >= 0
+        self.margin_offset = {c: int(p.threshold_range(c)[1]) for c in COMPONENTS
+                              if p.threshold_range(c)[0] != p.threshold_range(c)[1]}
+        self.margins = {c: Histogram.empty(1) for c in self.margin_offset}
+        self.window_total = dict.fromkeys(COMPONENTS, 0)  # sum over runs of the window's strength (whole)
         self.takes_part = np.zeros(C, dtype=np.int64)
-        self.pledge = np.zeros((C, 3))
-        self.window_sum = np.zeros((C, 3))
+        self.pledge = np.zeros((C, 3), dtype=np.int64)
+        self.window_sum = np.zeros((C, 3), dtype=np.int64)
         self.months_deployed = np.zeros(C, dtype=np.int64)
         self.withdrew = np.zeros(C, dtype=np.int64)
         self.over = np.zeros(C, dtype=np.int64)
         self.held_columns = held_back_columns(p)
         self.held = np.zeros((C, len(self.held_columns)), dtype=np.int64)
-        self.series: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
-        self.month_sum = {c: np.zeros(T) for c in COMPONENTS}
+        self.series = {c: Histogram.empty(T) for c in COMPONENTS} if months else {}
+        self.month_sum = {c: np.zeros(T, dtype=np.int64) for c in COMPONENTS}
         self.month_at = {c: np.zeros(T, dtype=np.int64) for c in COMPONENTS}
         self.bands = _driver_bands(p)
         self.band_runs = [np.zeros(len(labels), dtype=np.int64) for *_, labels in self.bands]
@@ -184,34 +191,56 @@ class TableBuilder:
         """Take in a block of runs."""
         p = self.p
         self.n += res.n
-        self.runs.append(res.run)
-        tests = threshold_tests(res, p)
+        if self.keep_runs:  # run numbers order the per-run rows; nothing else needs them
+            self.runs.append(res.run)
         band_idx = [_band_of(res.uncertain[:, i], edges, UNCERTAINTIES[i].kind) for i, _n, edges, _l in self.bands]
         for b, idx in enumerate(band_idx):
             self.band_runs[b] += np.bincount(idx, minlength=len(self.band_runs[b]))
-        for k, (comp, (met, margin, _f, minimum, _mean)) in enumerate(tests.items()):
-            self.met[comp] += int(met.sum())
-            self.minima[comp].append(minimum)
-            self.margins[comp].append(margin)
-            series = res.series(comp)
-            self.window_total[comp] += float(series[:, p.assess_start:].sum())
-            self.month_sum[comp] += series.sum(axis=0)
-            self.month_at[comp] += (series >= res.thresholds[:, k, None]).sum(axis=0)
-            if self.months:
-                self.series[comp].append(series.astype(np.float32))
+        met_runs = np.empty(res.n, dtype=np.bool_)
+        for k, comp in enumerate(COMPONENTS):
+            met, total = fold_series(res.series(comp), p.assess_start, res.thresholds[:, k], self.minima[comp],
+                                     self.series.get(comp), self.month_sum[comp], self.month_at[comp], met_runs,
+                                     self.margins.get(comp), self.margin_offset.get(comp, 0))
+            self.met[comp] += met
+            self.window_total[comp] += total
             for b, idx in enumerate(band_idx):
-                self.band_met[comp][b] += np.bincount(idx, weights=met, minlength=len(self.band_runs[b])).astype(
-                    np.int64)
+                self.band_met[comp][b] += np.bincount(idx[met_runs], minlength=len(self.band_runs[b]))
         if self.keep_runs:
             self.per_run_blocks.append(per_run(res, p, scenario=self.scenario, seed=self.seed))
         self.takes_part += res.takes_part.sum(axis=0)
-        self.pledge += res.pledge.sum(axis=0)
-        self.window_sum += res.window_sum.sum(axis=0)
+        self.pledge += _whole(res.pledge.sum(axis=0))
+        self.window_sum += _whole(res.window_sum.sum(axis=0))
         self.months_deployed += res.months_deployed.sum(axis=0)
         self.withdrew += (res.withdrawn_month >= 0).sum(axis=0)
         self.over += res.over_capacity.sum(axis=0)
         for j, (k, _comp, bit, _name) in enumerate(self.held_columns):
             self.held[:, j] += ((res.reasons[:, :, k] & bit) != 0).sum(axis=0)
+
+    def merge(self, other: TableBuilder) -> None:
+        """Take in the runs another builder of the same sweep point folded (any order gives the same tables)."""
+        self.n += other.n
+        self.runs += other.runs
+        self.per_run_blocks += other.per_run_blocks
+        for comp in COMPONENTS:
+            self.met[comp] += other.met[comp]
+            self.window_total[comp] += other.window_total[comp]
+            self.minima[comp].merge(other.minima[comp])
+            if comp in self.margins:
+                self.margins[comp].merge(other.margins[comp])
+            if self.months:
+                self.series[comp].merge(other.series[comp])
+                self.month_sum[comp] += other.month_sum[comp]
+                self.month_at[comp] += other.month_at[comp]
+            for mine, theirs in zip(self.band_met[comp], other.band_met[comp], strict=True):
+                mine += theirs
+        for mine, theirs in zip(self.band_runs, other.band_runs, strict=True):
+            mine += theirs
+        for name in ("takes_part", "pledge", "window_sum", "months_deployed", "withdrew", "over", "held"):
+            getattr(self, name).__iadd__(getattr(other, name))
+
+    def __getstate__(self) -> dict:
+        # What a worker ships: the counters, not the parameters (the client's builder has them).
+        return {k: v for k, v in self.__dict__.items() if k != "p"}
 
     def _order(self) -> np.ndarray:
         return np.argsort(np.concatenate(self.runs), kind="stable")
@@ -227,7 +256,6 @@ class TableBuilder:
             lo, hi = wilson_interval(k, n)
             t_lo, t_hi = p.threshold_range(comp)
             top = tops[comp]
-            minimum = np.concatenate(self.minima[comp])
             row = {
                 "scenario": self.scenario, "seed": self.seed, "component": comp, "unit": UNITS[comp],
                 "threshold": t_lo if t_lo == t_hi else np.nan, "threshold_low": t_lo, "threshold_high": t_hi,
@@ -236,11 +264,14 @@ class TableBuilder:
                 "verdict": verdict_label(k / n, reachable=not top.why_not(t_lo)),
                 "ceiling": top.ceiling, "ceiling_reason": top.why_not(t_hi), "sustainable": top.sustainable,
                 "assess_from_month": p.assess_start, "horizon_months": p.horizon,
-                "mean_strength": self.window_total[comp] / (n * window),
+                "mean_strength": float(self.window_total[comp]) / (n * window),
             }
-            for q, v in zip(QUANTILES, np.quantile(minimum, QUANTILES), strict=True):
+            for q, v in zip(QUANTILES, self.minima[comp].quantiles(QUANTILES)[:, 0], strict=True):
                 row[f"min_strength_q{int(q * 100):02d}"] = float(v)
-            row["median_margin"] = float(np.median(np.concatenate(self.margins[comp])))  # minimum - threshold
+            if comp in self.margins:  # margin = minimum - threshold, run by run
+                row["median_margin"] = float(self.margins[comp].quantiles([0.5])[0, 0]) - self.margin_offset[comp]
+            else:
+                row["median_margin"] = row["min_strength_q50"] - t_lo
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -292,14 +323,12 @@ class TableBuilder:
     def per_month(self) -> pd.DataFrame:
         """One row per month and component: strength quantiles, mean, share of runs at/above threshold."""
         p = self.p
-        order = self._order()
         frames = []
         for comp in COMPONENTS:
-            s = np.concatenate(self.series[comp])[order]
             f = pd.DataFrame({"scenario": self.scenario, "month": np.arange(p.horizon), "component": comp,
                               "mean": self.month_sum[comp] / self.n})
-            for qi, qv in zip(QUANTILES, np.quantile(s, QUANTILES, axis=0), strict=True):
-                f[f"q{int(qi * 100):02d}"] = qv.astype(float)
+            for qi, qv in zip(QUANTILES, self.series[comp].quantiles(QUANTILES), strict=True):
+                f[f"q{int(qi * 100):02d}"] = qv
             f["p_at_or_above_threshold"] = self.month_at[comp] / self.n
             frames.append(f)
         return pd.concat(frames, ignore_index=True)
@@ -317,6 +346,11 @@ class TableBuilder:
         if self.months:
             out["per_month"] = self.per_month()
         return out
+
+
+def _whole(sums: np.ndarray) -> np.ndarray:
+    """Sums of whole numbers (exact in float64) as integers, so that adding them never rounds."""
+    return sums.astype(np.int64)
 
 
 def country_month(res: RunArrays, p: Params, *, scenario: str) -> pd.DataFrame:

@@ -78,6 +78,14 @@ class Drawn:
     cum: np.ndarray
     pinned: float | None
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when pinned alike and drawn from the same values with the same weights."""
+        return (isinstance(other, Drawn)
+                and (self.name, self.kind, self.pinned) == (other.name, other.kind, other.pinned)
+                and np.array_equal(self.values, other.values) and np.array_equal(self.cum, other.cum))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays inside: not hashable
+
     @property
     def low(self) -> float:
         """The smallest value it can take in this scenario."""

@@ -203,6 +203,32 @@ def test_gap_plan_applied_as_a_scenario_meets_the_target():
     assert "rises from" in res.verdict and res.plan.change.str.len().min() > 10
 
 
+@pytest.mark.parametrize("name,unpledged", [("baseline.toml", False), ("baseline.toml", True),
+                                             ("us_air_cover.toml", False)])
+def test_gap_search_shortcuts_give_what_compiling_each_set_gives(name, unpledged):
+    """Sets' parameters laid over from changes compiled alone, players per what counts, and screening cut
+    short below the target: each equals the ordinary path, set by set."""
+    import dataclasses
+    import random
+
+    s = scenario(name)
+    opts = gap_mod.menu(s, include_unpledged=unpledged)
+    search = gap_mod._Search(s, opts, "land", 200, 200, 0.9)
+    rng = random.Random(3)
+    sets = [tuple(range(len(opts)))]  # every change at once: reaches the target, so must not be cut short
+    sets += [tuple(sorted(rng.sample(range(len(opts)), rng.randint(0, min(5, len(opts)))))) for _ in range(60)]
+    for items in sets:
+        fast, slow = search.params(items), search._compiled(items)
+        for f in dataclasses.fields(slow):
+            a, b = getattr(fast, f.name), getattr(slow, f.name)
+            assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, (items, f.name)
+        assert (search.players_of(items)[1] == piv.players(slow, "land")).all(), items
+        below = search.below_target(items)
+        assert below == (search.screen(items) < 0.9)
+        res = run_ensemble(search.params(search.reduce(items)), s.seed, 200)
+        assert search.screen(items) == threshold_tests(res, slow)["land"][0].mean()
+
+
 def test_gap_says_when_no_allowed_change_reaches_the_target():
     s = scenario("baseline.toml")
     res = gap_mod.close_gap(s, target=0.9, reps=100, confirm_reps=200, kinds=("condition",))

@@ -393,3 +393,57 @@ def test_a_long_batch_checkpoints_points_as_they_complete(tmp_path):
     for name, df in first.tables.items():
         assert df.equals(again.tables[name]), name
         assert list(df.dtypes) == list(again.tables[name].dtypes), name
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    kids = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(d.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return kids
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+def test_a_killed_parent_takes_its_workers_with_it_and_the_next_run_removes_its_spool(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    cmd = [sys.executable, "-m", "sim", *batch_args([SCENARIOS / "sweep_backstop_threshold.toml"], tmp_path / "res",
+                                                    "--reps", "200000", "--workers", "2", "--no-runs")]
+    parent = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while len(children_of(parent.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = children_of(parent.pid)  # the pool's workers, and a resource tracker if there were one
+        assert len(workers) >= 2, "the pool did not start"
+        assert list(tmp_path.glob(f"{batch.SPOOL_PREFIX}*"))
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    killed = time.monotonic()
+    while any(alive(w) for w in workers) and time.monotonic() < killed + 10:
+        time.sleep(0.01)
+    print(f"workers gone {time.monotonic() - killed:.3f} s after their parent")
+    assert not [w for w in workers if alive(w)], "worker processes outlived their parent"
+    left = list(tmp_path.glob(f"{batch.SPOOL_PREFIX}*"))
+    assert left  # a parent killed outright cannot clean up: the next batch does
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert main(batch_args(FEW[:1], tmp_path / "next", "--reps", "2000", "--workers", "2", "--chunk-size", "500")) == 0
+    assert not list(tmp_path.glob(f"{batch.SPOOL_PREFIX}*"))

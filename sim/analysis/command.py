@@ -7,6 +7,7 @@ written), 130 interrupted (nothing written).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -148,8 +149,8 @@ def add_cli(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--sobol-n", type=_int(2, 1 << 16), default=512,
                    help="base sample size N, a power of two: N x (k + 2) points (default 512)")
     g.add_argument("--sobol-seed", type=_int(0, 2**32 - 1), default=2025, help="seed of the Sobol' scrambling")
-    g.add_argument("--workers", type=_int(1, 512), default=1,
-                   help="processes for the sample's points (results do not depend on it; default 1)")
+    g.add_argument("--workers", type=_int(1, 512), default=os.cpu_count() or 1,
+                   help="processes for the sample's points (results do not depend on it; default: all CPUs)")
     g.add_argument("--prim-threshold", type=_prob, default=0.5,
                    help="a point is a success if its P(met) is at least this (default 0.5)")
     g.add_argument("--prim-min-density", type=_prob, default=0.8,

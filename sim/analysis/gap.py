@@ -24,6 +24,7 @@ for every set); a set that passes is confirmed with ``confirm_reps`` runs throug
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import json
@@ -34,10 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.pivotal import players
+from sim.analysis.pivotal import player_inputs, players
 from sim.arrays import COMPONENT_INDEX
 from sim.baseline import BACKSTOP_LEVELS, load_baseline
-from sim.draws import draw
+from sim.draws import Draws, draw
 from sim.ensemble import run_ensemble, simulate
 from sim.outcomes import threshold_tests, wilson_interval
 from sim.params import Params, compile_params
@@ -53,6 +54,8 @@ DEFAULT_REPS = 400
 DEFAULT_CONFIRM_REPS = 2000
 DEFAULT_MAX_CHANGES = 5
 DEFAULT_MAX_EVALUATIONS = 3000
+SCREEN_FIRST = 100
+"""The search screens a set on its first runs and stops there when they show it cannot reach the target."""
 UNITS = {"land": "troops", "air": "aircraft", "sea": "vessels"}
 
 
@@ -96,10 +99,13 @@ class Cost:
 
     def key(self, changes: Sequence[Change]) -> tuple[float, ...]:
         """The sort key of a set of changes (smaller is cheaper); never smaller for a superset."""
-        p = self.parts(changes)
+        return self.key_of(self.parts(changes), len(changes))
+
+    def key_of(self, parts: Mapping[str, float], n: int) -> tuple[float, ...]:
+        """The sort key of a set of ``n`` changes whose :meth:`parts` are ``parts``."""
         if self.order:
-            return tuple(p[k] for k in self.order) + (len(changes),)
-        return (sum(self.weights.get(k, 0.0) * p[k] for k in COST_PARTS), len(changes))
+            return tuple(parts[k] for k in self.order) + (n,)
+        return (sum(self.weights.get(k, 0.0) * parts[k] for k in COST_PARTS), n)
 
     def describe(self) -> str:
         """The rule in words."""
@@ -219,6 +225,26 @@ def merged(changes: Sequence[Change]) -> dict[str, Any]:
     return out
 
 
+def _differences(base: Params, other: Params) -> dict[str, Any]:
+    """The fields (and, for arrays, the elements as a mask) in which ``other`` differs from ``base``."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(Params):
+        a, b = getattr(base, f.name), getattr(other, f.name)
+        if isinstance(a, np.ndarray):
+            if a.shape != b.shape:
+                out[f.name] = True
+            elif (mask := (a != b)).any():
+                out[f.name] = mask
+        elif a != b:
+            out[f.name] = True
+    return out
+
+
+def _touch(x: Any, y: Any) -> bool:
+    """Whether two difference masks (:func:`_differences` values) share a field element."""
+    return x is True or y is True or bool((x & y).any())
+
+
 class _Search:
     """Screening of sets of changes (cached), with the inert changes of a set dropped first.
 
@@ -226,37 +252,83 @@ class _Search:
     once the set is applied (:func:`sim.analysis.pivotal.players`: it still cannot deploy anything that
     counts), or a condition or backstop level that no player waits for. Dropping it gives the same runs,
     so a set with an inert change is worth exactly what the cheaper set without it is worth.
+
+    Speed: each change is compiled once, alone, and a set's parameters are the baseline's with each
+    change's own differences laid over them (changes that touch disjoint parameters, as every change of the
+    menu does: a country's pledge, a country's willingness, a condition, the backstop schedule; sets of
+    changes that overlap are compiled the ordinary way). Who the players are depends only on the changes
+    that alter what :func:`sim.analysis.pivotal.player_inputs` reads, so it is worked out once per set of
+    those, not once per set. Both give exactly what compiling each set would (tests/test_analysis.py).
     """
 
     def __init__(self, scenario: Scenario, options: Sequence[Change], component: str, reps: int,
                  confirm_reps: int, target: float):
         self.scenario, self.options, self.component = scenario, list(options), component
         self.reps, self.confirm_reps, self.target = reps, confirm_reps, target
-        p = compile_params(scenario)
+        p = self.base = compile_params(scenario)
         self.draws = draw(scenario.seed, p.n_countries, p.horizon, 0, reps)
         self.index = {iso: i for i, iso in enumerate(p.iso3)}
         self.screened: dict[tuple[int, ...], float] = {}
         self.confirmed: dict[tuple[int, ...], float] = {}
         self._params: dict[tuple[int, ...], Params] = {}
+        self._players: dict[tuple[int, ...], tuple[Params, np.ndarray]] = {}
+        self._reduced: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self._part: dict[tuple[int, ...], int] = {}  # sets screened only on their first runs: runs met
+        self.alone = [self._compiled((j,)) for j in range(len(self.options))]
+        self.diffs = [_differences(p, q) for q in self.alone]
+        self.overlaps = {(i, j) for i, j in itertools.combinations(range(len(self.options)), 2)
+                         if any(_touch(m, self.diffs[j][f]) for f, m in self.diffs[i].items() if f in self.diffs[j])}
+        base_inputs = player_inputs(p)
+        self.moves_players = [any(np.any(a != b) for a, b in zip(base_inputs, player_inputs(q), strict=True))
+                              for q in self.alone]
+
+    def _compiled(self, items: tuple[int, ...]) -> Params:
+        edits = merged([self.options[j] for j in items])
+        return compile_params(self.scenario.with_changes(edits) if edits else self.scenario)
 
     def params(self, items: tuple[int, ...]) -> Params:
+        """The compiled parameters of the scenario with the set's changes."""
         if items not in self._params:
-            edits = merged([self.options[j] for j in items])
-            self._params[items] = compile_params(self.scenario.with_changes(edits) if edits else self.scenario)
+            if len(items) < 2:
+                got = self.base if not items else self.alone[items[0]]
+            elif any(pair in self.overlaps for pair in itertools.combinations(items, 2)):
+                got = self._compiled(items)
+            else:
+                changed: dict[str, Any] = {}
+                for j in items:
+                    for name, mask in self.diffs[j].items():
+                        value = getattr(self.alone[j], name)
+                        if mask is True:
+                            changed[name] = value
+                        else:
+                            arr = changed[name] = changed.get(name, getattr(self.base, name)).copy()
+                            arr[mask] = value[mask]
+                got = dataclasses.replace(self.base, **changed)
+            self._params[items] = got
         return self._params[items]
+
+    def players_of(self, items: tuple[int, ...]) -> tuple[Params, np.ndarray]:
+        """Parameters that read like the set's for :func:`players`, and the players (cached per what counts)."""
+        key = tuple(j for j in items if self.moves_players[j])
+        if key not in self._players:
+            p = self.params(key)
+            self._players[key] = (p, players(p, self.component))
+        return self._players[key]
 
     def reduce(self, items: tuple[int, ...]) -> tuple[int, ...]:
         """The set without its inert changes (repeatedly, until none is inert)."""
-        while items:
-            p = self.params(items)
-            who = players(p, self.component)
-            for j in items:
-                if self._inert(self.options[j], p, who, items, j):
-                    items = tuple(k for k in items if k != j)
+        start = items
+        if start not in self._reduced:
+            while items:
+                p, who = self.players_of(items)
+                for j in items:
+                    if self._inert(self.options[j], p, who, items, j):
+                        items = tuple(k for k in items if k != j)
+                        break
+                else:
                     break
-            else:
-                return items
-        return items
+            self._reduced[start] = items
+        return self._reduced[start]
 
     def _inert(self, c: Change, p: Params, who: np.ndarray, items: tuple[int, ...], j: int) -> bool:
         if c.kind in ("pledge", "willingness"):
@@ -266,7 +338,8 @@ class _Search:
         if c.key == "condition:eastern_border_secure":
             return not (who & p.border_priority).any()
         if c.kind == "backstop":
-            q = self.params(tuple(k for k in items if k != j))
+            q = self.players_of(tuple(k for k in items if k != j))[0]
+
             def met(x: Params) -> tuple[np.ndarray, ...]:
                 lo, hi = x.offered_range()
                 need_lo, need_hi = x.required_range()
@@ -275,14 +348,45 @@ class _Search:
             return all(np.array_equal(a, b) for a, b in zip(met(p), met(q), strict=True))
         return False
 
+    @property
+    def evaluated(self) -> int:
+        """Sets screened so far, in full or only until they were certainly below the target."""
+        return len(self.screened) + len(self._part)
+
+    def _met(self, p: Params, a: int, b: int) -> int:
+        """Screening runs ``a..b-1`` in which the threshold is met (runs are independent of each other)."""
+        d = Draws(self.draws.u[a:b], self.draws.n_countries, self.draws.horizon)
+        return int(threshold_tests(simulate(p, d, np.arange(a, b)), p)[self.component][0].sum())
+
     def screen(self, items: tuple[int, ...]) -> float:
         """P(met) over the screening runs (``reps``, shared draws), of the reduced set."""
         items = self.reduce(items)
         if items not in self.screened:
             p = self.params(items)
-            res = simulate(p, self.draws, np.arange(self.reps))
-            self.screened[items] = float(threshold_tests(res, p)[self.component][0].mean())
+            if items in self._part:  # its first runs are done
+                met = self._part.pop(items) + self._met(p, SCREEN_FIRST, self.reps)
+            else:
+                met = self._met(p, 0, self.reps)
+            self.screened[items] = met / self.reps
         return self.screened[items]
+
+    def below_target(self, items: tuple[int, ...]) -> bool:
+        """Whether the set's screened P(met) is below the target, from its first runs where they settle it.
+
+        After :data:`SCREEN_FIRST` runs with ``m`` met, P over all ``reps`` runs is at most
+        ``(m + reps - SCREEN_FIRST) / reps``: when even that is below the target, the answer is exact without
+        the other runs (the set is finished by :meth:`screen` only if its P is asked for).
+        """
+        items = self.reduce(items)
+        if items in self._part:
+            return True
+        if items not in self.screened and self.reps > SCREEN_FIRST:
+            met = self._met(self.params(items), 0, SCREEN_FIRST)
+            if (met + self.reps - SCREEN_FIRST) / self.reps < self.target:
+                self._part[items] = met
+                return True
+            self._part[items] = met  # screen() finishes it
+        return self.screen(items) < self.target
 
     def confirm(self, items: tuple[int, ...]) -> float:
         """P(met) over ``confirm_reps`` runs by the ordinary path (scenario with the changes applied)."""
@@ -327,7 +431,7 @@ def _greedy(search: _Search, cost: Cost, max_changes: int, budget: int) -> tuple
     """
     items: tuple[int, ...] = ()
     n = len(search.options)
-    while len(items) < max_changes and len(search.screened) < budget:
+    while len(items) < max_changes and search.evaluated < budget:
         if search.reaches(items):
             break
         cands = [tuple(sorted((*items, j))) for j in range(n) if j not in items]
@@ -377,32 +481,44 @@ def close_gap(scenario: Scenario, *, component: str = "land", target: float = DE
     plan = _greedy(search, cost, max_changes, max_evaluations)
     ceiling = key(plan) if plan is not None else None
     # Uniform-cost search below the ceiling: sets in order of cost, each made once (add higher indices).
-    heap: list[tuple[tuple[float, ...], int, tuple[int, ...]]] = [(key(()), 0, ())]
+    # A set's cost parts are its parent's plus the change added (the same sums, in the same order, as
+    # Cost.parts), so the many sets pushed cost a few additions each.
+    heap: list[tuple[tuple[float, ...], int, tuple[int, ...], tuple[float, frozenset, float]]] = [
+        (key(()), 0, (), (0.0, frozenset(), 0.0))]
     counter = itertools.count(1)
+    weights = None if cost.order else tuple(cost.weights.get(k, 0.0) for k in COST_PARTS)
     proven, searched_below = False, None
     while True:
         if not heap:
             proven = True
             break
-        k, _n, items = heap[0]
+        k, _n, items, (troops, asked, political) = heap[0]
         if ceiling is not None and k >= ceiling:
             proven = True
             break
-        if len(search.screened) >= max_evaluations:
+        if search.evaluated >= max_evaluations:
             searched_below = k
             break
         heapq.heappop(heap)
-        if search.reduce(items) == items and search.reaches(items):  # a set with an inert change cannot
-            plan, proven = items, True  # reach: its cheaper reduced set was popped before and fell short
+        if (search.reduce(items) == items and not search.below_target(items)  # (a set with an inert change cannot
+                and search.confirm(items) >= target):
+            plan, proven = items, True  # reach: its cheaper reduced set was popped before and fell short)
             break
         if len(items) < max_changes:
+            n = len(items) + 1
             for j in range((items[-1] + 1) if items else 0, len(opts)):
-                nxt = (*items, j)
-                kn = key(nxt)
+                c = opts[j]
+                sums = (troops + c.troops, asked | c.countries, political + c.political)
+                if weights is None:
+                    kn = cost.key_of({"troops": sums[0], "countries": float(len(sums[1])), "political": sums[2]}, n)
+                else:  # Cost.key_of's weighted sum, term by term in the same order
+                    kn = (0 + weights[0] * sums[0] + weights[1] * float(len(sums[1])) + weights[2] * sums[2], n)
                 if ceiling is None or kn < ceiling:
-                    heapq.heappush(heap, (kn, next(counter), nxt))
+                    heapq.heappush(heap, (kn, next(counter), (*items, j), sums))
 
     found = plan is not None
+    for items in [*search._part] if not found else [t for t in search._part if len(t) == 1]:
+        search.screen(items)  # the exact P of every set reported: the best one, or the changes alone
     if found:
         chosen = plan
     else:
@@ -437,13 +553,13 @@ def close_gap(scenario: Scenario, *, component: str = "land", target: float = DE
     } for j, c in enumerate(opts)], columns=["key", "change", "kind", "added", "countries_asked", "political_steps",
                                             "cost", "p_met_alone", "in_plan", "scenario_changes"])
     verdict = _verdict(found, proven, searched_below, component, threshold, target, base_p, after, confirm_reps,
-                       sel, parts, max_changes, len(search.screened), cost)
+                       sel, parts, max_changes, search.evaluated, cost)
     summary = pd.DataFrame([{
         "scenario": scenario.name, "component": component, "threshold": threshold, "target": target,
         "found": found, "proven_cheapest": found and proven, "changes": len(sel), "p_met_before": base_p,
         "p_met_after": after, "p_met_after_low95": float(lo), "p_met_after_high95": float(hi),
         "confirm_reps": confirm_reps, "screen_reps": reps, "seed": scenario.seed,
-        "sets_screened": len(search.screened), "sets_confirmed": len(search.confirmed),
+        "sets_screened": search.evaluated, "sets_confirmed": len(search.confirmed),
         "max_changes": max_changes, "max_evaluations": max_evaluations, "options": len(opts),
         "cost_rule": cost.describe(), "troops_added": parts["troops"], "countries_asked": int(parts["countries"]),
         "political_steps": int(parts["political"]), "total_cost": float(key(chosen)[0]) if weighted else None,

@@ -74,6 +74,19 @@ def could_deploy(p: Params) -> np.ndarray:
     return eligible(p)
 
 
+def player_inputs(p: Params) -> tuple:
+    """Everything :func:`players` reads from the parameters, as it reads it.
+
+    Pledges and capacity count only as "more than nothing", willingness only as "possible": parameters with
+    equal inputs have the same players, for every component. Keep it in step with :func:`max_offer` and
+    :func:`could_deploy`.
+    """
+    return (p.land_hi > 0, p.land_cap_range[1] > 0, p.air_hi > 0, p.sea_hi > 0, p.sea_cap > 0, p.border_priority,
+            p.border_secure, p.is_lead, p.follows_leads, p.horizon, p.assess_start, p.ceasefire_month,
+            p.offered_range()[1], p.required_range()[0], p.un_framework, p.requires_un, p.p_participate > 0,
+            p.p_troops > 0, tuple(p.binds))
+
+
 def players(p: Params, component: str = "land") -> np.ndarray:
     """Countries that can change whether ``component``'s threshold is met: ``[countries]`` booleans.
 

@@ -20,10 +20,8 @@ Workbench peels and pastes; this module maps inputs to scenarios and runs them.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -32,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, load_baseline
+from sim.batch import process_pool
 from sim.draws import draw
 from sim.ensemble import simulate
 from sim.outcomes import threshold_tests
@@ -171,8 +170,7 @@ def evaluate_parallel(scenario: Scenario, factors: Sequence[Factor], X: np.ndarr
     if workers <= 1 or len(X) <= chunk:
         return evaluate_points(scenario, factors, X, reps=reps)
     parts = [(scenario, tuple(factors), X[a:a + chunk], reps) for a in range(0, len(X), chunk)]
-    ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+    with process_pool(workers) as ex:
         return np.concatenate(list(ex.map(_evaluate_chunk, parts)))
 
 
