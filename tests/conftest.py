@@ -45,6 +45,8 @@ SLOW_TESTS = {
     "test_parallel_evaluation_is_identical_to_serial": "starts worker processes",
     "test_regenerating_the_shipped_results_gives_the_same_tables": "every shipped scenario at full size",
     "test_a_killed_worker_leaves_the_previous_results_untouched": "starts and kills worker processes",
+    "test_serial_and_parallel_batches_give_byte_identical_files": "starts worker processes",
+    "test_analyse_command_writes_tables_with_a_manifest": "runs three analyses end to end",
 }
 """Single slow tests, with why."""
 
