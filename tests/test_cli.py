@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from sim.cli import main
 
 from .conftest import ROOT, SCENARIOS
@@ -100,3 +102,23 @@ def test_run_without_per_run_rows(tmp_path, capsys):
     files = {p.name for p in out.iterdir()}
     assert "summary.csv" in files and "per_country.csv" in files
     assert "per_run.csv" not in files and "per_month.csv" not in files
+
+
+def test_batch_labels_name_the_country_print_whole_numbers_and_align(tmp_path, capsys):
+    f = tmp_path / "s.toml"
+    f.write_text(f'extends = "{SCENARIOS / "baseline.toml"}"\nname = "uk"\ndescription = "x"\n[sweep]\n'
+                 '"countries.GBR.land_troops" = [[0, 0], [5000, 12000]]\n"countries.GBR.p_participate" = [0.4, 1]\n'
+                 '"thresholds.land" = [30000]\n')
+    assert main(["batch", str(f), "--reps", "20", "--out", str(tmp_path / "res"), "--workers", "1"]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  uk[")]
+    assert lines[0].startswith("  uk[0] (GBR land_troops = [0, 0], GBR p_participate = 0.4, land threshold = 30,000)")
+    assert len({ln.index("%") for ln in lines}) == 1  # the columns line up
+
+
+def test_version_and_sources_in_troops(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("reassurance ")
+    assert main(["sources", "GBR"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "land_share" in ln)
+    assert "land_share (3%-6% of army)   5,546-11,092 troops" in line
