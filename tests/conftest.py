@@ -47,10 +47,12 @@ SLOW_TESTS = {
     "test_a_killed_worker_leaves_the_previous_results_untouched": "starts and kills worker processes",
     "test_serial_and_parallel_batches_give_byte_identical_files": "starts worker processes",
     "test_analyse_command_writes_tables_with_a_manifest": "runs three analyses end to end",
+    "test_mesa_equals_ensemble_on_generated_scenarios": "many generated scenarios through both engines",
+    "test_engines_agree_statistically_with_their_own_randomness": "large samples from both engines",
 }
 """Single slow tests, with why."""
 
-FAST_SCENARIOS = {"baseline.toml", "backstop_withdrawn_month_12.toml", "no_ceasefire.toml"}
+FAST_SCENARIOS = {"baseline.toml", "backstop_withdrawn_month_12.toml"}
 """Tests run once per shipped scenario keep these in the fast tier; the other scenarios are slow."""
 
 
