@@ -45,10 +45,14 @@ SLOW_TESTS = {
     "test_parallel_evaluation_is_identical_to_serial": "starts worker processes",
     "test_regenerating_the_shipped_results_gives_the_same_tables": "every shipped scenario at full size",
     "test_a_killed_worker_leaves_the_previous_results_untouched": "starts and kills worker processes",
+    "test_serial_and_parallel_batches_give_byte_identical_files": "starts worker processes",
+    "test_analyse_command_writes_tables_with_a_manifest": "runs three analyses end to end",
+    "test_mesa_equals_ensemble_on_generated_scenarios": "many generated scenarios through both engines",
+    "test_engines_agree_statistically_with_their_own_randomness": "large samples from both engines",
 }
 """Single slow tests, with why."""
 
-FAST_SCENARIOS = {"baseline.toml", "backstop_withdrawn_month_12.toml", "no_ceasefire.toml"}
+FAST_SCENARIOS = {"baseline.toml", "backstop_withdrawn_month_12.toml"}
 """Tests run once per shipped scenario keep these in the fast tier; the other scenarios are slow."""
 
 

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from sim.cli import main
 
 from .conftest import ROOT, SCENARIOS
@@ -113,3 +115,28 @@ def test_every_table_column_says_what_it_means():
     tables = run_scenario(load_scenario(SCENARIOS / "baseline.toml"), replications=50).tables
     missing = {name: [c for c in df.columns if words.column_meaning(str(c)) is None] for name, df in tables.items()}
     assert not any(missing.values()), missing
+
+
+def test_batch_labels_name_the_country_print_whole_numbers_and_align(tmp_path, capsys):
+    f = tmp_path / "s.toml"
+    f.write_text(f'extends = "{SCENARIOS / "baseline.toml"}"\nname = "uk"\ndescription = "x"\n[sweep]\n'
+                 '"countries.GBR.land_troops" = [[0, 0], [5000, 12000]]\n"countries.GBR.p_participate" = [0.4, 1]\n'
+                 '"thresholds.land" = [30000]\n')
+    assert main(["batch", str(f), "--reps", "20", "--out", str(tmp_path / "res"), "--workers", "1"]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  uk[")]
+    assert lines[0].startswith("  uk[0] (GBR land_troops = [0, 0], GBR p_participate = 0.4, land threshold = 30,000)")
+    assert len({ln.index("%") for ln in lines}) == 1  # the columns line up
+
+
+def test_version_and_sources_in_troops(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("reassurance ")
+    assert main(["sources", "GBR"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "500-10,000 troops, drawn per run" in next(ln for ln in out if ln.startswith("  land_troops"))
+    assert "not used" in next(ln for ln in out if ln.startswith("  land_share"))  # the troops figure replaces it
+    assert any("R_TIMES_UK_FR_TROOPS (Meduza (relaying The Times), 2025-04-30, aggregator)" in ln for ln in out)
+    assert main(["sources", "NLD"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "land_share" in ln)
+    assert "0-1,241 troops (0-0.03 of 41,380 active personnel), drawn per run" in line
