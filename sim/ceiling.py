@@ -27,7 +27,9 @@ class Ceiling:
     ``all_pledges`` and ``all_capped``: every pledge at its top whatever the conditions, without and with
     the capacity cap; ``sustainable``: what the forces of the countries that can send this component could
     sustain under the scenario's rotation ratio, whatever they pledged (troops at the highest army share,
-    vessels; none for aircraft). :meth:`why_not` says what keeps a threshold out of reach.
+    vessels; none for aircraft); ``nato_sustainable``: for land, the same at NATO's 8% sustainable target
+    (``force.sustainable_share``) instead of the rotation ratio. :meth:`why_not` says what keeps a threshold
+    out of reach.
     """
 
     component: str
@@ -36,6 +38,7 @@ class Ceiling:
     all_pledges: float
     all_capped: float
     sustainable: float
+    nato_sustainable: float
 
     def why_not(self, threshold: float) -> str:
         """Empty if ``threshold`` is within reach; else what keeps it out of reach.
@@ -53,9 +56,15 @@ class Ceiling:
         return "conditions"
 
 
-def eligible(p: Params) -> np.ndarray:
-    """``[3, countries]``: whether each component of each country can ever be in the force."""
-    offered_hi = int(p.offered_range()[1][p.assess_start:].max())
+def eligible(p: Params, *, every_month: bool = True) -> np.ndarray:
+    """``[3, countries]``: whether each component of each country can be in the force.
+
+    With ``every_month`` (the ceiling), in every assessed month: the threshold must hold in each of them,
+    so a backstop that is cut within the window counts at its lowest. Without (pivotal players), in some
+    month: a country that can deploy only for a while can still change what others do.
+    """
+    window = p.offered_range()[1][p.assess_start:]
+    offered_hi = int(window.min() if every_month else window.max())
     required_lo = p.required_range()[0]
     month = p.horizon - 1
     best = rules.static_conditions(month, p.ceasefire_month, offered_hi, required_lo, p.un_framework,
@@ -74,9 +83,11 @@ def ceilings(p: Params) -> dict[str, Ceiling]:
     top = np.stack([p.land_hi, p.air_hi, p.sea_hi])
     capped = np.stack([np.minimum(p.land_hi, cap_hi), p.air_hi, np.minimum(p.sea_hi, p.sea_cap)])
     caps = np.stack([cap_hi, np.full(p.n_countries, np.nan), p.sea_cap])
+    nato = np.floor(rules.land_forces(p.active, p.uncertainty("army_share").high) * p.sustainable_share)
     ok = eligible(p)
     anyone = p.p_participate > 0
     return {comp: Ceiling(comp, float((capped[k] * ok[k]).sum()), float((top[k] * ok[k]).sum()),
                           float((top[k] * anyone).sum()), float((capped[k] * anyone).sum()),
-                          float(np.where(ok[k], caps[k], 0.0).sum()) if k != 1 else float("nan"))
+                          float(np.where(ok[k], caps[k], 0.0).sum()) if k != 1 else float("nan"),
+                          float((nato * ok[0]).sum()) if k == 0 else float("nan"))
             for k, comp in enumerate(rules.COMPONENTS)}

@@ -263,6 +263,7 @@ class TableBuilder:
                 "p_met_low95": float(lo), "p_met_high95": float(hi),
                 "verdict": verdict_label(k / n, reachable=not top.why_not(t_lo)),
                 "ceiling": top.ceiling, "ceiling_reason": top.why_not(t_hi), "sustainable": top.sustainable,
+                "sustainable_nato": top.nato_sustainable,
                 "assess_from_month": p.assess_start, "horizon_months": p.horizon,
                 "mean_strength": float(self.window_total[comp]) / (n * window),
             }

@@ -47,6 +47,7 @@ class Params:
     active: np.ndarray
     sea_cap: np.ndarray
     deployable_share: float
+    sustainable_share: float
     rotation_ratio: float
     p_participate: np.ndarray
     p_troops: np.ndarray
@@ -239,6 +240,7 @@ def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Para
         active=active,
         sea_cap=rules.sustainable_vessels(vessels, lv.rotation_ratio),
         deployable_share=float(force["deployable_share"].value),
+        sustainable_share=float(force["sustainable_share"].value),
         rotation_ratio=float(lv.rotation_ratio),
         p_participate=col("p_participate"),
         p_troops=col("p_troops"),

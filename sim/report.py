@@ -26,7 +26,10 @@ def _threshold(row) -> str:
 def _ceiling(row) -> str:
     text = f"ceiling {_n(row.ceiling)}"
     if row.sustainable == row.sustainable:  # not NaN: troops and vessels have capacity data
-        text += f" (the contributors could sustain {_n(row.sustainable)} whatever they pledged)"
+        text += f" (the contributors could sustain {_n(row.sustainable)} whatever they pledged"
+        if row.sustainable_nato == row.sustainable_nato:
+            text += f"; {_n(row.sustainable_nato)} at NATO's 8% sustainable target"
+        text += ")"
     if row.ceiling_reason:
         text += f": a threshold above it cannot be met in this scenario ({row.ceiling_reason})"
     return text

@@ -346,3 +346,12 @@ def test_same_inputs_give_byte_identical_tables(tmp_path):
     for f in ("pivotal.csv", "pivotal_game.csv", "winning_coalitions.csv", "gap_plan.csv", "gap_summary.csv",
               "gap_options.parquet"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+def test_a_us_commitment_is_never_dropped_as_inert():
+    """Pinning the uncertain US backstop to its highest option moves no player, yet it changes runs."""
+    s = scenario("baseline.toml")
+    opts = gap_mod.menu(s)
+    j = next(i for i, c in enumerate(opts) if c.key == "backstop:+1")
+    search = gap_mod._Search(s, opts, "land", reps=50, confirm_reps=50, target=0.5)
+    assert search.reduce((j,)) == (j,)

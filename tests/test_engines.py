@@ -261,3 +261,16 @@ def test_an_edited_rule_is_recompiled_not_served_from_the_cache(tmp_path):
     assert edited != text
     rules_py.write_text(edited)  # nobody deploys any more
     assert months_in_force() == 0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_no_run_rises_above_the_ceiling(s):
+    """The ceiling is an upper bound: no run's lowest strength over the tested months exceeds it."""
+    from sim.ceiling import ceilings
+
+    p = compile_params(s)
+    res = run_ensemble(p, s.seed, 64)
+    tops = ceilings(p)
+    for comp, (_met, _margin, _first, minimum, _mean) in outcomes.threshold_tests(res, p).items():
+        assert minimum.max() <= tops[comp].ceiling, comp

@@ -105,6 +105,13 @@ def test_no_ceasefire_means_no_force(results):
     assert (summ["p_met"] == 0).all() and (summ["verdict"] == outcomes.CANNOT).all()
 
 
+def test_a_backstop_cut_in_the_tested_months_puts_the_threshold_out_of_reach():
+    """The threshold must hold in every tested month: a backstop withdrawn in month 12 leaves no troops."""
+    res = run_scenario(scenario("backstop_withdrawn_month_12.toml"), replications=200)
+    land = _row(res)
+    assert land.verdict == outcomes.CANNOT and land.ceiling == 0 and land.ceiling_reason == "conditions"
+
+
 def test_a_threshold_above_every_pledge_cannot_be_met(results):
     land = _row(results["threshold_100000"])
     assert land.verdict == outcomes.CANNOT and land.ceiling < 100000 and land.ceiling_reason == "pledges"

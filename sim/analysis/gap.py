@@ -338,7 +338,9 @@ class _Search:
         if c.key == "condition:eastern_border_secure":
             return not (who & p.border_priority).any()
         if c.kind == "backstop":
-            q = self.players_of(tuple(k for k in items if k != j))[0]
+            # the whole sets' parameters, with and without it: pinning an uncertain backstop to its highest
+            # option moves no player, so the players' parameters would not show it
+            p, q = self.params(items), self.params(tuple(k for k in items if k != j))
 
             def met(x: Params) -> tuple[np.ndarray, ...]:
                 lo, hi = x.offered_range()

@@ -71,7 +71,7 @@ def could_deploy(p: Params) -> np.ndarray:
     :func:`sim.ceiling.eligible`: the model's own rule (:func:`sim.rules.static_conditions`) at the most
     favourable draws, so the answer errs on the side of "could": pruning never drops a real player.
     """
-    return eligible(p)
+    return eligible(p, every_month=False)
 
 
 def player_inputs(p: Params) -> tuple:
