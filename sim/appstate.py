@@ -844,10 +844,10 @@ def country_lines(per_country: pd.DataFrame, held: pd.DataFrame, min_share: floa
     why = {iso: ", ".join(f"{lab} ({s:.0%} of runs)" for lab, s in zip(g["label"], g["share"], strict=True))
            for iso, g in held.groupby("iso3", sort=False)}
     out = {}
-    for row in per_country[["iso3", "expected_land", "expected_air", "expected_sea",
+    for row in per_country[["iso3", "country", "expected_land", "expected_air", "expected_sea",
                             "share_of_months_deployed"]].itertuples(index=False):
-        text = (f"Expected in the force: {row.expected_land:,.0f} troops · {row.expected_air:,.1f} aircraft · "
-                f"{row.expected_sea:,.1f} vessels · deployed {row.share_of_months_deployed:.0%} of tested months")
+        text = (f"{row.country} in the force, expected: {row.expected_land:,.0f} troops · "
+                f"{row.expected_air:,.1f} aircraft · {row.expected_sea:,.1f} vessels · deployed {row.share_of_months_deployed:.0%} of tested months")
         if row.iso3 in why:
             text += f"  \nHeld back: {why[row.iso3]}"
         out[row.iso3] = text

@@ -130,7 +130,7 @@ def pivotal(table: pd.DataFrame, worth: str, component: str) -> alt.LayerChart |
         return None
     d = d.assign(low=d.shapley - 1.96 * d.shapley_se, high=d.shapley + 1.96 * d.shapley_se)
     if worth == "p_met":
-        fmt, title = ".0%", "Share of the chance of meeting the threshold (Shapley value)"
+        fmt, title = ".1%", "Share of the chance of meeting the threshold (Shapley value)"
     else:
         unit = COMPONENT_UNITS[component]
         fmt, title = ",.0f", f"{unit.capitalize()} of the lowest strength each country accounts for (Shapley value)"
