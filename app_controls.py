@@ -223,22 +223,25 @@ def country_block(c: CountryControl, base: Scenario, baseline: Baseline, result:
                   inert: dict[str, str]) -> None:
     """One country: name, stance, conditions, one slider per row, its result, and its sources in words."""
     with st.container(border=True):
-        head, pop = st.columns([4, 2], vertical_alignment="center")
-        lines = [f"**{c.name}** · troops {appstate.STANCE_LABELS.get(c.stances['land'], c.stances['land'])}"]
+        head = st.container(horizontal=True, vertical_alignment="center")
+        head.markdown(f"**{c.name}** · troops {appstate.STANCE_LABELS.get(c.stances['land'], c.stances['land'])}",
+                      width="content")
+        lines = []
         if c.conditions:
             lines.append(":gray[Conditions: " + "; ".join(c.conditions) + ".]")
         if not c.in_force:
             lines.append(f":gray[Not counted in the force: {c.not_in_force_reason}.]")
         elif len(inert) == 4 and len(set(inert.values())) == 1:
             lines.append(f":orange[🔒 These sliders change nothing now: {c.name} {inert['land']}.]")
-        head.markdown("  \n".join(lines))
-        popover = pop.popover("Sources", key=f"src_{c.iso3}", on_change="rerun", width="stretch",
+        popover = head.popover("Sources", key=f"src_{c.iso3}", on_change="rerun", type="tertiary",
                               help=f"Where each of {c.name}'s values comes from")
         if popover.open:  # drawn only when opened
             with popover:
                 st.markdown(f"**{c.name}: every value and where it comes from** (as loaded)")
                 st.markdown("\n".join(f"- {x}" for x in appstate.source_lines(
                     appstate.provenance_rows(base, c.iso3, baseline))))
+        if lines:
+            st.markdown("  \n".join(lines))
         if not c.in_force:
             return
         land_cap = f" · can sustain {c.land.sustainable:,}" if c.land.sustainable else ""
