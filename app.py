@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,28 +62,41 @@ def download_bytes(scenario_toml: str, replications: int, table: str, fmt: str) 
 
 @st.cache_resource
 def analysis_store() -> dict[tuple, dict[str, Any]]:
-    """Finished analyses of every session: (scenario text, component, worth) -> result."""
+    """Analyses of every session, running or done: (scenario text, component, worth) -> job.
+
+    A job is ``{"pct", "text", "result", "error"}``; it runs in a thread of its own, so moving a slider
+    (which reruns the page) never cancels it, and its result is kept for whoever asks for that scenario.
+    """
     return {}
 
 
-def run_analysis(toml: str, comp: str, worth: str, step: Callable[[int, str], None] = lambda *_: None) -> dict:
+def run_analysis(key: tuple[str, str, str]) -> None:
     """Who decides (Shapley values, winning coalitions) and the cheapest plan to reach the target."""
-    s = scenario_from_text(toml, "<app>", base_dir=SCENARIOS)
-    step(5, "Working out each country's share (step 1 of 2) …")
-    res = analysis.pivotal_countries(s, component=comp, worth=worth, reps=ANALYSIS_REPS, samples=100)
-    step(40, "Searching for the cheapest way to reach the target (step 2 of 2) …")
-    gap = analysis.gap_plan(s, component=comp, target=GAP_TARGET, reps=ANALYSIS_REPS, max_evaluations=1500)
-    out = {"table": res.table, "coalitions": res.coalitions, "plan": gap.plan, "gap": gap.verdict}
-    analysis_store()[(toml, comp, worth)] = out
-    return out
+    job, (toml, comp, worth) = analysis_store()[key], key
+    try:
+        s = scenario_from_text(toml, "<app>", base_dir=SCENARIOS)
+        job.update(pct=5, text="Working out each country's share (step 1 of 2) …")
+        res = analysis.pivotal_countries(s, component=comp, worth=worth, reps=ANALYSIS_REPS, samples=100)
+        job.update(pct=40, text="Searching for the cheapest way to reach the target (step 2 of 2) …")
+        gap = analysis.gap_plan(s, component=comp, target=GAP_TARGET, reps=ANALYSIS_REPS, max_evaluations=1500)
+        job["result"] = {"table": res.table, "coalitions": res.coalitions, "plan": gap.plan, "gap": gap.verdict}
+    except Exception as e:  # noqa: BLE001 - shown on the page in words, the page keeps working
+        job["error"] = f"{type(e).__name__}: {e}"
+
+
+def start_analysis(key: tuple[str, str, str]) -> None:
+    """Start the analysis of ``key`` in the background unless it is running or done."""
+    store = analysis_store()
+    if key in store and store[key]["error"] is None:
+        return
+    store[key] = {"pct": 0, "text": "Starting …", "result": None, "error": None}
+    threading.Thread(target=run_analysis, args=(key,), daemon=True).start()
 
 
 def precompute_baseline(base: Scenario) -> None:
     """Work out the baseline's analysis once per server, in the background, so it is ready when asked for."""
-    if os.environ.get("REASSURANCE_PRECOMPUTE", "1") == "0" or analysis_store().get("_started"):
-        return
-    analysis_store()["_started"] = True
-    threading.Thread(target=run_analysis, args=(base.to_toml(), "land", "p_met"), daemon=True).start()
+    if os.environ.get("REASSURANCE_PRECOMPUTE", "1") != "0":
+        start_analysis((base.to_toml(), "land", "p_met"))
 
 
 # --- results --------------------------------------------------------------------------------------------------------
@@ -161,22 +173,35 @@ def decides_tab(scenario: Scenario) -> None:
     worth = c2.radio("Measure", ["p_met", "strength"], key="decides_worth", horizontal=True,
                      format_func=lambda w: "chance of meeting it" if w == "p_met" else "lowest strength")
     key = (scenario.to_toml(), comp, worth)
-    store = analysis_store()
     if st.button("Run the analysis", key="decides_run", type="primary",
-                 help="A few seconds to a minute: thousands of coalitions are simulated."):
-        bar = st.progress(0, text="Starting …")
-        run_analysis(*key, step=lambda pct, text: bar.progress(pct, text=text))
-        bar.progress(100, text="Done.")
-    if key in store:
+                 help="Seconds to a minute: thousands of coalitions are simulated. It keeps running while you "
+                      "move sliders, and its result is kept for these settings."):
+        start_analysis(key)
+    job = analysis_store().get(key)
+    running = job is not None and job["result"] is None and job["error"] is None
+    st.fragment(analysis_view, run_every=1.0 if running else None)(key, running)
+
+
+def analysis_view(key: tuple[str, str, str], polling: bool) -> None:
+    """The analysis of ``key``: its progress, its result, or the last result labelled stale."""
+    job = analysis_store().get(key)
+    if job is not None and job["result"] is None and job["error"] is None:
+        st.progress(job["pct"], text=job["text"])
+    elif polling:
+        st.rerun()  # finished: draw the page again, without polling
+    if job is not None and job["error"] is not None:
+        st.error(f"The analysis failed: {job['error']}. Press Run to try again.")
+    if job is not None and job["result"] is not None:
         st.session_state[LAST_ANALYSIS] = key
-        res = store[key]
-    elif st.session_state.get(LAST_ANALYSIS) in store:
-        res = store[st.session_state[LAST_ANALYSIS]]
+        res = job["result"]
+    elif (last := analysis_store().get(st.session_state.get(LAST_ANALYSIS))) and last["result"] is not None:
+        res = last["result"]
         st.warning("Stale: this result is for earlier settings. Press Run to work it out for the current ones.",
                    icon="⏳")
     else:
-        st.info("Press Run to work out which countries decide the outcome and the cheapest way to reach "
-                f"{GAP_TARGET:.0%}. Nothing runs until you ask.")
+        if job is None:
+            st.info("Press Run to work out which countries decide the outcome and the cheapest way to reach "
+                    f"{GAP_TARGET:.0%}. Nothing runs until you ask.")
         return
     worth_shown = res["table"]["worth"].iloc[0]
     st.markdown(appstate.pivotal_words(res["table"], res["coalitions"], worth_shown))
