@@ -79,7 +79,7 @@ def run_analysis(key: tuple[str, str, str]) -> None:
         res = analysis.pivotal_countries(s, component=comp, worth=worth, reps=ANALYSIS_REPS, samples=100)
         job.update(pct=40, text="Searching for the cheapest way to reach the target (step 2 of 2) …")
         gap = analysis.gap_plan(s, component=comp, target=GAP_TARGET, reps=ANALYSIS_REPS, max_evaluations=1500)
-        job["result"] = {"table": res.table, "coalitions": res.coalitions, "plan": gap.plan, "gap": gap.verdict}
+        job["result"] = {"table": res.table, "coalitions": res.coalitions, "plan": gap.plan, "gap": gap.summary}
     except Exception as e:  # noqa: BLE001 - shown on the page in words, the page keeps working
         job["error"] = f"{type(e).__name__}: {e}"
 
@@ -207,7 +207,7 @@ def analysis_view(key: tuple[str, str, str], polling: bool) -> None:
     st.markdown(appstate.pivotal_words(res["table"], res["coalitions"], worth_shown))
     _chart(charts.pivotal(res["table"], worth_shown, res["table"]["component"].iloc[0]),
            "No country can add anything here.")
-    st.markdown(f"**Closing the gap to {GAP_TARGET:.0%}**  \n{res['gap']}")
+    st.markdown(f"**Closing the gap to {GAP_TARGET:.0%}**  \n{appstate.gap_words(res['gap'])}")
     st.markdown("\n".join(f"{r.step}. {r.change}" for r in res["plan"].itertuples()))
 
 

@@ -847,7 +847,8 @@ def country_lines(per_country: pd.DataFrame, held: pd.DataFrame, min_share: floa
     for row in per_country[["iso3", "country", "expected_land", "expected_air", "expected_sea",
                             "share_of_months_deployed"]].itertuples(index=False):
         text = (f"{row.country} in the force, expected: {row.expected_land:,.0f} troops · "
-                f"{row.expected_air:,.1f} aircraft · {row.expected_sea:,.1f} vessels · deployed {row.share_of_months_deployed:.0%} of tested months")
+                f"{row.expected_air:,.1f} aircraft · {row.expected_sea:,.1f} vessels · "
+                f"deployed {row.share_of_months_deployed:.0%} of tested months")
         if row.iso3 in why:
             text += f"  \nHeld back: {why[row.iso3]}"
         out[row.iso3] = text
@@ -945,3 +946,22 @@ def pivotal_words(table: pd.DataFrame, coalitions: pd.DataFrame, worth: str) -> 
         text += (f" The smallest group that meets the threshold in most runs: {best['countries']} "
                  f"({best['p_met']:.0%} of runs).")
     return text
+
+
+def gap_words(summary: pd.DataFrame) -> str:
+    """The gap-closing plan's one-row summary (:func:`sim.analysis.gap_plan`) as a plain sentence."""
+    r = summary.iloc[0]
+    unit = COMPONENT_UNITS[str(r["component"])]
+    what = f"a {r['component']} force of {r['threshold']:,.0f} {unit}"
+    if not r["found"]:
+        return (f"No set of up to {int(r['max_changes'])} of the allowed changes lifts the chance of {what} to "
+                f"{r['target']:.0%} (it is {_pct_text(float(r['p_met_before']))} now).")
+    n = int(r["changes"])
+    if n == 0:
+        return f"Nothing needs to change: the chance of {what} is already {_pct_text(float(r['p_met_before']))}."
+    asked = int(r["countries_asked"])
+    return (f"{'One change' if n == 1 else f'{n} changes'} would lift the chance of {what} from "
+            f"{_pct_text(float(r['p_met_before']))} to {_pct_text(float(r['p_met_after']))} (the target is "
+            f"{r['target']:.0%}), adding {float(r['troops_added']):,.0f} troops and asking "
+            f"{asked} {'country' if asked == 1 else 'countries'}"
+            + ("; no cheaper set reaches it:" if r["proven_cheapest"] else ":"))

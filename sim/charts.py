@@ -123,10 +123,11 @@ def pivotal(table: pd.DataFrame, worth: str, component: str) -> alt.LayerChart |
 
     ``worth`` says what the values are in: ``p_met`` (a share of the probability, shown in percentage
     points) or ``strength`` (the lowest strength, in the component's units). One bar per country at a
-    fixed step, so one, two or thirty countries all read well. None when no country contributes.
+    fixed step, so one, two or thirty countries all read well. None when no country adds anything
+    (the page then says so in words).
     """
     d = table[table.player].sort_values("shapley", ascending=False, kind="stable")
-    if d.empty:
+    if d.empty or not (d.shapley.abs() > 1e-12).any():
         return None
     d = d.assign(low=d.shapley - 1.96 * d.shapley_se, high=d.shapley + 1.96 * d.shapley_se)
     if worth == "p_met":
@@ -135,7 +136,7 @@ def pivotal(table: pd.DataFrame, worth: str, component: str) -> alt.LayerChart |
         unit = COMPONENT_UNITS[component]
         fmt, title = ",.0f", f"{unit.capitalize()} of the lowest strength each country accounts for (Shapley value)"
     lo = min(0.0, float(d.low.min()))
-    hi = max(float(d.high.max()), float(d.shapley.max()), 1e-9)
+    hi = max(float(d.high.max()), float(d.shapley.max()))
     y = alt.Y("country:N", sort=list(d.country), title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False))
     x = alt.X("shapley:Q", title=title, scale=alt.Scale(domain=[lo, hi], nice=True),
               axis=alt.Axis(format=fmt, tickCount=5, labelFlush=True, titleLimit=520))

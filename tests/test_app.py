@@ -271,6 +271,7 @@ def test_charts_read_well_with_one_two_or_thirty_players_and_say_their_unit():
                                    "land"))["layer"][0]["encoding"]["x"]
     assert x["axis"]["format"] == ",.0f" and "Troops" in x["title"] and "share of the worth" not in x["title"]
     assert charts.pivotal(table(2).assign(player=False), "p_met", "land") is None
+    assert charts.pivotal(table(3).assign(shapley=0.0), "p_met", "land") is None  # all zero: said in words
 
 
 # --- the page, driven by AppTest ------------------------------------------------------------------------------
@@ -521,7 +522,7 @@ def test_who_decides_runs_only_on_demand_and_says_when_it_is_stale(app, monkeypa
     assert not app.exception and calls == []  # opening the tab runs nothing
     assert any("Press Run" in i.value for i in app.info)
     app.button(key="decides_run").click().run()
-    for _ in range(240):  # the analysis runs in the background; the page polls it
+    for _ in range(120):  # the analysis runs in the background; the page polls it
         if "Closing the gap" in " ".join(m.value for m in app.markdown):
             break
         time.sleep(0.5)
@@ -529,6 +530,7 @@ def test_who_decides_runs_only_on_demand_and_says_when_it_is_stale(app, monkeypa
     assert not app.exception and len(calls) == 1
     text = " ".join(m.value for m in app.markdown)
     assert "France" in text and "Closing the gap to 90%" in text and "1. The US raises its backstop" in text
+    assert "One change would lift the chance of a land force of 30,000 troops from 0% to 95%" in text
     app.slider(key="land_FRA").set_value((0, 9000)).run()  # an unrelated move
     assert len(calls) == 1
     assert any(w.value.startswith("Stale") for w in app.warning)
@@ -538,7 +540,9 @@ def test_who_decides_runs_only_on_demand_and_says_when_it_is_stale(app, monkeypa
 def _fake_gap():
     class Fake:
         plan = pd.DataFrame({"step": [1], "change": ["The US raises its backstop"]})
-        verdict = "One change reaches the target."
+        summary = pd.DataFrame([{"component": "land", "threshold": 30_000.0, "found": True, "changes": 1,
+                                 "p_met_before": 0.0, "p_met_after": 0.95, "target": 0.9, "troops_added": 0.0,
+                                 "countries_asked": 0, "proven_cheapest": True, "max_changes": 4}])
     return Fake()
 
 
