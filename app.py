@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import app_controls as ctl
-from sim import analysis, appstate, charts, export
+from sim import appstate  # charts, analysis and export are imported when first used: the verdict comes first
 from sim.appstate import COMPONENT_UNITS, CountryControl
 from sim.baseline import Baseline, load_baseline
 from sim.runner import run_scenario
@@ -57,6 +57,8 @@ def run_tables(scenario_toml: str, replications: int) -> dict[str, pd.DataFrame]
 def download_bytes(scenario_toml: str, replications: int, table: str, fmt: str) -> bytes:
     """One table (or ``"all"`` as XLSX) as file bytes, built once per scenario and kept."""
     tables = run_tables(scenario_toml, replications)
+    from sim import export
+
     return export.xlsx_bytes(tables) if table == "all" else export.table_bytes(tables[table], fmt)
 
 
@@ -74,6 +76,8 @@ def run_analysis(key: tuple[str, str, str]) -> None:
     """Who decides (Shapley values, winning coalitions) and the cheapest plan to reach the target."""
     job, (toml, comp, worth) = analysis_store()[key], key
     try:
+        from sim import analysis
+
         s = scenario_from_text(toml, "<app>", base_dir=SCENARIOS)
         job.update(pct=5, text="Working out each country's share (step 1 of 2) …")
         res = analysis.pivotal_countries(s, component=comp, worth=worth, reps=ANALYSIS_REPS, samples=100)
@@ -127,11 +131,15 @@ def sources_list(baseline: Baseline) -> None:
                           for a in appstate.article_list(baseline)))
 
 
-def _chart(chart: Any, note: str) -> None:
-    if chart is None:
-        st.info(note)
-    else:
+def _chart(make: str, *args: Any, note: str = "") -> None:
+    """Draw ``sim.charts.<make>(*args)``, or ``note`` when there is nothing to draw."""
+    from sim import charts
+
+    chart = getattr(charts, make)(*args)
+    if chart is not None:
         st.vega_lite_chart(charts.spec(chart), width="stretch")
+    elif note:
+        st.info(note)
 
 
 def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.DataFrame,
@@ -146,13 +154,13 @@ def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.D
                       format_func=lambda v: f"{v.capitalize()} ({COMPONENT_UNITS[v]})")
             row = summ[summ.component == comp].iloc[0]
             if tabs[0].open:
-                _chart(charts.contributions(pc, comp, float(row.threshold), reps), "No country pledges any.")
+                _chart("contributions", pc, comp, float(row.threshold), reps, note="No country pledges any.")
             else:
-                _chart(charts.over_time(tables["per_month"], comp, float(row.threshold), int(row.assess_from_month),
-                                        reps), "")
+                _chart("over_time", tables["per_month"], comp, float(row.threshold), int(row.assess_from_month),
+                       reps)
     if tabs[2].open:
         with tabs[2]:
-            _chart(charts.held_back(pc, held), "No condition held any country back.")
+            _chart("held_back", pc, held, note="No condition held any country back.")
             st.caption("  \n".join(f"**{appstate.condition_label(k)}**: {v}"
                                    for k, v in appstate.condition_descriptions().items()))
     if tabs[3].open:
@@ -205,8 +213,7 @@ def analysis_view(key: tuple[str, str, str], polling: bool) -> None:
         return
     worth_shown = res["table"]["worth"].iloc[0]
     st.markdown(appstate.pivotal_words(res["table"], res["coalitions"], worth_shown))
-    _chart(charts.pivotal(res["table"], worth_shown, res["table"]["component"].iloc[0]),
-           "No country can add anything here.")
+    _chart("pivotal", res["table"], worth_shown, res["table"]["component"].iloc[0])
     st.markdown(f"**Closing the gap to {GAP_TARGET:.0%}**  \n{appstate.gap_words(res['gap'])}")
     st.markdown("\n".join(f"{r.step}. {r.change}" for r in res["plan"].itertuples()))
 
