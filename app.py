@@ -205,7 +205,7 @@ def analysis_view(key: tuple[str, str, str], polling: bool) -> None:
     elif (last := analysis_store().get(st.session_state.get(LAST_ANALYSIS))) and last["result"] is not None:
         res = last["result"]
         st.warning("Stale: this result is for earlier settings. Press Run to work it out for the current ones.",
-                   icon="⏳")
+                   icon=":material/history:")
     else:
         if job is None:
             st.info("Press Run to work out which countries decide the outcome and the cheapest way to reach "
@@ -289,7 +289,7 @@ def main() -> None:
     verdict_bar(verdict_slot, tables, held, scenario.levers.us_backstop, appstate.change_lines(changes, baseline),
                 baseline, scenario.content_hash()[:12])
     for note in notes:
-        warn_slot.warning(note[0].upper() + note[1:] + ".", icon="⚠️")
+        warn_slot.warning(note[0].upper() + note[1:] + ".", icon=":material/warning:")
     st.sidebar.download_button("Download this scenario (TOML)", appstate.scenario_toml_bytes(scenario),
                                f"{scenario.name}.toml", "application/toml", key="dl_scenario", width="stretch",
                                on_click="ignore")

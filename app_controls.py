@@ -232,7 +232,7 @@ def country_block(c: CountryControl, base: Scenario, baseline: Baseline, result:
         if not c.in_force:
             lines.append(f":gray[Not counted in the force: {c.not_in_force_reason}.]")
         elif len(inert) == 4 and len(set(inert.values())) == 1:
-            lines.append(f":orange[🔒 These sliders change nothing now: {c.name} {inert['land']}.]")
+            lines.append(f":orange[:material/lock: These sliders change nothing now: {c.name} {inert['land']}.]")
         popover = head.popover("Sources", key=f"src_{c.iso3}", on_change="rerun", type="tertiary",
                               help=f"Where each of {c.name}'s values comes from")
         if popover.open:  # drawn only when opened
