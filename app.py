@@ -118,7 +118,7 @@ def verdict_bar(slot: Any, tables: dict[str, pd.DataFrame], held: pd.DataFrame, 
         tools = st.container(horizontal=True, vertical_alignment="center", key="vtools")
         with tools.popover("What the words mean"):
             st.markdown("\n\n".join(f"**{k}**: {v}" for k, v in appstate.GLOSSARY.items()))
-        with tools.popover("Sources: 5 articles"):
+        with tools.popover(f"Sources: {len(appstate.article_list(baseline))} articles"):
             sources_list(baseline)
         tools.caption(("Your changes: " + "; ".join(changes[:8]) + (" …" if len(changes) > 8 else "") + ".")
                   if changes else "The loaded scenario, unchanged.")
