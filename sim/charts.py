@@ -7,6 +7,8 @@ check the specifications directly, without a browser.
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from typing import Any
 
 import altair as alt
@@ -21,50 +23,72 @@ BAR_STEP = 34
 """Pixels per country in the bar charts: a chart of one or two countries stays readable."""
 
 
-def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+def spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
     """The chart as a Vega-Lite dictionary (not validated: the charts here are fixed and tested)."""
-    return chart.to_dict(validate=False)
+    return chart if isinstance(chart, dict) else chart.to_dict(validate=False)
 
 
 def _threshold_label(threshold: float, comp: str) -> str:
     return f"threshold {threshold:,.0f} {COMPONENT_UNITS[comp]}"
 
 
-def contributions(pc: pd.DataFrame, comp: str, threshold: float, reps: int) -> alt.LayerChart | None:
-    """Bars per country (pledged, expected), the running total down the list, and the threshold line."""
+def contributions(pc: pd.DataFrame, comp: str, threshold: float, reps: int) -> dict[str, Any] | None:
+    """Bars per country (pledged, expected), the running total down the list, and the threshold line.
+
+    Redrawn on every slider move, so it is a cached Vega-Lite skeleton with named data filled in
+    (building it with Altair each time cost more than running the model). None when nobody pledges.
+    """
     df = appstate.contribution_frame(pc, comp)
     if df.empty:
         return None
-    unit = UNIT_LONG[comp]
-    names = {"pledged": "Pledged", "expected": "Expected in the force", "running": "Running total (expected)"}
-    long = df.melt(id_vars=["country"], value_vars=["pledged", "expected"], var_name="series", value_name="value")
+    names = _SERIES
+    df = df.assign(rank=range(len(df)))
+    long = df.melt(id_vars=["country", "rank"], value_vars=["pledged", "expected"], var_name="series",
+                   value_name="value")
     long["series"] = long["series"].map(names)
-    order = df["country"].tolist()
+    out = copy.deepcopy(_contributions_skeleton(comp, reps))
+    out["datasets"] = {
+        "bars": long.to_dict("records"),
+        "running": df.assign(series=names["running"])[["country", "rank", "series", "running_total"]]
+        .to_dict("records"),
+        "threshold": [{"x": float(threshold), "label": _threshold_label(threshold, comp)}],
+    }
+    return out
+
+
+_SERIES = {"pledged": "Pledged", "expected": "Expected in the force", "running": "Running total (expected)"}
+
+
+@lru_cache(maxsize=16)
+def _contributions_skeleton(comp: str, reps: int) -> dict[str, Any]:
+    unit = UNIT_LONG[comp]
+    names = _SERIES
     scale = alt.Scale(domain=list(names.values()), range=[COLORS["pledged"], COLORS["expected"], COLORS["running"]])
     color = alt.Color("series:N", scale=scale, legend=alt.Legend(title=None, orient="top", columns=2,
                                                                  labelLimit=260))
-    y = alt.Y("country:N", sort=order, title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False))
+    y = alt.Y("country:N", sort=alt.EncodingSortField(field="rank", op="min", order="ascending"), title=None,
+              axis=alt.Axis(labelLimit=200, labelOverlap=False))
     x = alt.X("value:Q", title=f"{unit.capitalize()} (mean over {reps:,} runs)", axis=alt.Axis(format=",.0f"),
-              scale=alt.Scale(domainMin=0, domainMax=max(float(threshold) * 1.08, float(df.running_total.max()),
-                                                         float(df.pledged.max()))))
-    bars = alt.Chart(long).mark_bar().encode(
+              scale=alt.Scale(domainMin=0))
+    bars = alt.Chart(alt.NamedData(name="bars")).mark_bar().encode(
         y=y, yOffset=alt.YOffset("series:N", sort=list(names.values())[:2]), x=x, color=color,
         tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("series:N", title="What"),
                  alt.Tooltip("value:Q", title=unit, format=",.1f")])
-    line = alt.Chart(df.assign(series=names["running"])).mark_line(point=True, strokeWidth=2).encode(
+    line = alt.Chart(alt.NamedData(name="running")).mark_line(point=True, strokeWidth=2).encode(
         y=y, x=alt.X("running_total:Q"), color=color, order=alt.Order("running_total:Q"),
         tooltip=[alt.Tooltip("country:N", title="Down to"),
                  alt.Tooltip("running_total:Q", title=f"running total ({unit})", format=",.0f")])
-    th = pd.DataFrame({"x": [threshold], "label": [_threshold_label(threshold, comp)]})
-    rule = alt.Chart(th).mark_rule(color=COLORS["threshold"], strokeDash=[6, 3], size=2).encode(x="x:Q")
+    rule = alt.Chart(alt.NamedData(name="threshold")).mark_rule(
+        color=COLORS["threshold"], strokeDash=[6, 3], size=2).encode(x="x:Q")
     # The label sits above the plot (dy < 0), so it never covers a bar.
-    text = alt.Chart(th).mark_text(align="right", dx=-4, dy=-8, baseline="bottom", color=COLORS["threshold"],
-                                   fontWeight="bold").encode(x="x:Q", y=alt.value(0), text="label:N")
-    return alt.layer(bars, line, rule, text).properties(
+    text = alt.Chart(alt.NamedData(name="threshold")).mark_text(
+        align="right", dx=-4, dy=-8, baseline="bottom", color=COLORS["threshold"], fontWeight="bold").encode(
+        x="x:Q", y=alt.value(0), text="label:N")
+    return spec(alt.layer(bars, line, rule, text).properties(
         height=alt.Step(BAR_STEP // 2), title=alt.TitleParams(
             f"{comp.capitalize()}: contributions by country against the threshold", offset=18,
             subtitle=["Pledged: after the capacity cut. Expected: mean in the force over the tested months.",
-                      "Orange: expected contributions added up down the list."]))
+                      "Orange: expected contributions added up down the list."])))
 
 
 def over_time(pm: pd.DataFrame, comp: str, threshold: float, assess_from: int, reps: int) -> alt.LayerChart:

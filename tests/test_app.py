@@ -274,6 +274,18 @@ def test_charts_read_well_with_one_two_or_thirty_players_and_say_their_unit():
     assert charts.pivotal(table(3).assign(shapley=0.0), "p_met", "land") is None  # all zero: said in words
 
 
+def test_the_contributions_chart_is_its_skeleton_with_this_scenarios_data(base):
+    from sim import charts
+    pc = run_scenario(base, replications=200).tables["per_country"]
+    one, two = charts.contributions(pc, "land", 30_000, 200), charts.contributions(pc, "land", 40_000, 200)
+    assert [d["data"]["name"] for d in one["layer"]] == ["bars", "running", "threshold", "threshold"]
+    assert one["datasets"]["threshold"] == [{"x": 30_000.0, "label": "threshold 30,000 troops"}]
+    assert two["datasets"]["threshold"][0]["x"] == 40_000.0 and one["datasets"]["threshold"][0]["x"] == 30_000.0
+    ranks = {r["country"]: r["rank"] for r in one["datasets"]["running"]}
+    assert ranks["France"] < ranks["Turkey"]  # largest expected contribution first
+    assert one["layer"][0]["encoding"]["y"]["sort"] == {"field": "rank", "op": "min", "order": "ascending"}
+
+
 # --- the page, driven by AppTest ------------------------------------------------------------------------------
 
 def new_app(query=None):
