@@ -1,46 +1,133 @@
-"""Benchmark the app's responsiveness (run by hand, not in the tests: timings are not assertions).
+"""Benchmark the page in a real browser: first paint, and key press to updated verdict (run by hand).
 
-    .venv/bin/python benchmarks/bench_app.py           # 5 slider changes, uncached 2,000-run verdicts
+    .venv/bin/python benchmarks/bench_app.py                  # 1366x768, 9 key presses, groups closed and open
+    .venv/bin/python benchmarks/bench_app.py --moves 15 --width 390 --height 844
 
-Drives app.py with Streamlit's AppTest (no browser): moves France's land slider and times the script's
-rerun, which computes the verdict anew (2,000 runs, not from the cache). Prints every time and the
-median. Target (issue "the Streamlit page"): a verdict within about a second of a change; the browser
-test (tests/test_browser.py) prints the key-press-to-verdict times it measures in a real browser.
-Report the load next to the figures (`uptime`).
+Starts ``streamlit run app.py`` on a free port (the baseline analysis is not precomputed in the
+background, so it does not compete for the CPU), opens it in Chromium ($CHROMIUM_PATH, default
+/usr/bin/chromium) through Playwright, and measures:
+
+- *server up*: from starting the server to its port accepting connections;
+- *first paint*: from asking for the page (server up) to the verdict cards being on screen;
+- *key press to verdict*: France's land slider has focus; each ArrowRight moves its lower end by 100
+  troops (a scenario never run before, so nothing is cached) and the time is taken until the verdict
+  shows that scenario (the cards carry the scenario's hash), polling every animation frame. Done with
+  the country groups as the page opens them, then with every group open.
+
+Prints each figure and the median; report the machine's load (``uptime``) next to them.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+VERDICT_IS_NOT = ("(old) => { const e = document.querySelector('.vcards');"
+                  " return e !== null && e.dataset.scenario !== old; }")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int) -> tuple[subprocess.Popen, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REASSURANCE_PRECOMPUTE": "0"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"streamlit exited with code {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, time.perf_counter() - t0
+        if time.perf_counter() - t0 > 120:
+            proc.kill()
+            raise SystemExit("streamlit did not start within 120 s")
+        time.sleep(0.05)
+
+
+def scenario_hash(page) -> str:
+    return page.evaluate("() => document.querySelector('.vcards').dataset.scenario")
+
+
+def presses(page, n: int) -> list[float]:
+    """Press ArrowRight on France's lower land thumb ``n`` times; seconds from each press to the new verdict."""
+    thumb = page.locator(".st-key-land_FRA").get_by_role("slider").first
+    thumb.scroll_into_view_if_needed()
+    thumb.focus()
+    out = []
+    for _ in range(n):
+        old = scenario_hash(page)
+        t0 = time.perf_counter()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(VERDICT_IS_NOT, arg=old, polling="raf", timeout=30_000)
+        out.append(time.perf_counter() - t0)
+        time.sleep(0.3)  # let the rest of the page settle, as a person between two presses
+    return out
+
+
+def open_all_groups(page) -> int:
+    """Open every closed country group (each opening reruns the page); returns how many were opened."""
+    opened = 0
+    closed = page.locator("[data-testid=stExpander] details:not([open]) > summary")
+    while closed.count() and opened < 20:
+        closed.first.scroll_into_view_if_needed()
+        closed.first.click()
+        page.wait_for_timeout(1500)
+        opened += 1
+    return opened
+
+
+def fmt(xs: list[float]) -> str:
+    ms = [round(x * 1000) for x in xs]
+    return f"median {statistics.median(ms):.0f} ms (min {min(ms)}, max {max(ms)}; all: {ms})"
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--changes", type=int, default=5, help="slider changes to time (default 5)")
+    """Run the benchmark and print its figures."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--moves", type=int, default=9, help="key presses per measurement (default 9)")
+    ap.add_argument("--width", type=int, default=1366)
+    ap.add_argument("--height", type=int, default=768)
     args = ap.parse_args()
-    from streamlit.testing.v1 import AppTest
+    from playwright.sync_api import sync_playwright
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    times = []
-    for lo in range(100, 100 * (args.changes + 1), 100):
-        at.slider(key="land_FRA").set_value((lo, 12000))
-        t = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - t)
-        if at.exception:
-            raise SystemExit(f"the app raised: {at.exception}")
-    ms = [round(t * 1000) for t in times]
-    print(f"rerun after a slider change (uncached 2,000 runs): {ms} ms; median {statistics.median(ms):.0f} ms; "
-          f"load {os.getloadavg()[0]:.2f}")
+    port = free_port()
+    proc, up = start_server(port)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": args.width, "height": args.height})
+            t0 = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.locator(".vcard").first.wait_for(timeout=60_000)
+            first = time.perf_counter() - t0
+            page.wait_for_timeout(2000)
+            closed = presses(page, args.moves)
+            n_open = open_all_groups(page)
+            opened = presses(page, args.moves)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    print(f"viewport {args.width}x{args.height}, default 2,000 runs, load: {os.getloadavg()[0]:.2f} (1 min)")
+    print(f"server up: {up:.2f} s; first paint (verdict on screen after asking for the page): {first:.2f} s")
+    print(f"key press -> verdict, groups as opened:   {fmt(closed)}")
+    print(f"key press -> verdict, all groups open ({n_open} more): {fmt(opened)}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ the scenario's own units (months, a rotation ratio).
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ import pandas as pd
 
 from sim import rules, words
 from sim.baseline import BACKSTOP_LEVELS, Baseline, Sourced, load_baseline
+from sim.outcomes import CANNOT, VERDICT_BANDS
 from sim.params import compile_params, default_threshold
 from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, country_fields, scenario_from_text
 
@@ -355,6 +357,19 @@ def clamp_state(state: Mapping[str, Any], controls: Sequence[CountryControl]) ->
     return out
 
 
+def clamp_notes(before: Mapping[str, Any], after: Mapping[str, Any],
+                controls: Sequence[CountryControl]) -> list[str]:
+    """What :func:`clamp_state` pulled back, in words (shown as a warning: nothing is adjusted silently)."""
+    notes = []
+    for c in controls:
+        for r in c.ranges():
+            if r.key in before and _pair(before[r.key]) != _pair(after[r.key]):
+                lo, hi = _pair(after[r.key])
+                notes.append(f"{c.name}'s {r.component} pledge was pulled back to {lo:,}–{hi:,} {r.unit}, the most "
+                             "its slider offers with the current rotation ratio")
+    return notes
+
+
 def scenario_name(base: Scenario, changes: Mapping[str, Any], typed: str = "") -> str:
     """The name of the page's scenario: what the person typed, else ``base``'s (``-modified`` if changed)."""
     typed = typed.strip()
@@ -363,8 +378,33 @@ def scenario_name(base: Scenario, changes: Mapping[str, Any], typed: str = "") -
     return f"{base.name}-modified"[:80] if changes else base.name
 
 
+def _onoff(yes: str, no: str):
+    return lambda v: yes if v else no
+
+
+PATH_WORDS: dict[str, tuple[str, Any]] = {
+    "levers.us_backstop": ("US backstop", lambda v: BACKSTOP_LABELS.get(v, str(v)).lower()),
+    "levers.ceasefire": ("Ceasefire", _onoff("yes", "none")),
+    "levers.ceasefire_month": ("Ceasefire from month", lambda v: f"{v}"),
+    "levers.un_framework": ("UN framework", _onoff("exists", "none")),
+    "levers.eastern_border_secure": ("Eastern border", _onoff("secure", "not secure")),
+    "levers.russia_stance": ("Russia", lambda v: {"reject": "rejects the force", "tolerate": "tolerates it"}.get(v, v)),
+    "levers.rotation_ratio": ("Rotation ratio", lambda v: f"{float(v):.1f} : 1"),
+    "levers.horizon_months": ("Horizon", lambda v: f"{v} months"),
+    "levers.air_mission": ("Air mission", lambda v: {"air_support": "air support",
+                                                     "no_fly_zone": "no-fly zone"}.get(v, v)),
+    "levers.incident_rate": ("Chance of a strike on the force", lambda v: f"{float(v):.1%} a month"),
+    "replications": ("Runs", lambda v: f"{int(v):,}"),
+    "seed": ("Seed", lambda v: f"{v}"),
+    "thresholds.land": ("Land threshold", lambda v: f"{float(v):,.0f} troops"),
+    "thresholds.air": ("Air threshold", lambda v: "the data's figure" if v is None else f"{float(v):,.0f} aircraft"),
+    "thresholds.sea": ("Sea threshold", lambda v: "the data's figure" if v is None else f"{float(v):,.0f} vessels"),
+}
+"""Plain words for each scenario-wide change the page can make: dotted path -> (label, value in words)."""
+
+
 def change_lines(changes: Mapping[str, Any], baseline: Baseline | None = None) -> list[str]:
-    """Each change as a readable line (``France: land troops 0-0``)."""
+    """Each change in plain words (``France: land 0-0 troops``, ``US backstop: air cover``)."""
     baseline = baseline or load_baseline()
     names = {c.iso3: c.name for c in baseline.countries}
     lines = []
@@ -380,24 +420,32 @@ def change_lines(changes: Mapping[str, Any], baseline: Baseline | None = None) -
                 unit = {"land_troops": "troops", "air": "aircraft", "sea": "vessels"}.get(fld, "")
                 text = f"{fld.replace('_troops', '')} {value[0]:,.0f}-{value[1]:,.0f} {unit}".rstrip()
             else:
-                text = f"{fld} = {value}"
+                text = f"{FIELD_LABELS.get(fld, fld)}: {plain_value(fld, value)}"
             lines.append(f"{names.get(iso, iso)}: {text}")
+        elif path in PATH_WORDS:
+            label, words = PATH_WORDS[path]
+            lines.append(f"{label}: {words(value)}")
         else:
-            lines.append(f"{path} = {'data default' if value is None else value}")
+            lines.append(f"{path.rsplit('.', 1)[-1].replace('_', ' ').capitalize()}: {plain_value('', value)}")
     return lines
 
 
 def describe(base: Scenario, changes: Mapping[str, Any], baseline: Baseline | None = None) -> str:
-    """``base``'s description, followed by the list of changes made in the app (within the 4000-character limit)."""
+    """The saved scenario's description: the changes made in the app first, then ``base``'s own description.
+
+    ``base``'s text describes the file before the changes (it may say "no air cover" when the page now
+    gives air cover), so it follows the list under a heading that says so. Within the 4000-character limit.
+    """
     if not changes:
         return base.description
-    head = f"{base.description.rstrip()}\n\nChanged in the app from '{base.name}':\n"
+    head = f"Changed in the app from '{base.name}':\n"
+    tail = f"\n\nThe description of '{base.name}', before these changes:\n{base.description.strip()}"
     lines = change_lines(changes, baseline)
     text = head + "\n".join(f"- {x}" for x in lines)
     while len(text) > 4000 and lines:
         lines = lines[:-1]
         text = head + "\n".join(f"- {x}" for x in lines) + "\n- ... (more changes)"
-    return text[:4000]
+    return (text + tail)[:4000]
 
 
 def build_scenario(base: Scenario, state: Mapping[str, Any], controls: Sequence[CountryControl],
@@ -516,7 +564,8 @@ def strength_frame(per_month: pd.DataFrame, component: str) -> pd.DataFrame:
 def provenance_rows(scenario: Scenario, iso3: str, baseline: Baseline | None = None) -> pd.DataFrame:
     """A country's fields after ``scenario``'s overrides, each with where it comes from.
 
-    Columns: ``field``, ``value``, ``kind`` (article, reference, assumption or scenario), ``source``
+    Columns: ``field``, ``label`` and ``in_words`` (the field and its value in plain words), ``value``,
+    ``raw`` (the value itself), ``kind`` (article, reference, assumption or scenario), ``source``
     (id, publisher, title, date), ``quote``, ``why`` (assumption or note), ``origin`` (path in the data).
     """
     baseline = baseline or load_baseline()
@@ -540,7 +589,9 @@ def provenance_rows(scenario: Scenario, iso3: str, baseline: Baseline | None = N
         value = s.value
         if isinstance(value, list | tuple):
             value = "–".join(f"{v:,}" if isinstance(v, int) else str(v) for v in value)
-        rows.append({"field": name, "value": str(value), "kind": kind, "source": cite, "quote": s.quote or "",
+        rows.append({"field": name, "label": FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
+                     "value": str(value), "in_words": plain_value(name, s.value),
+                     "kind": kind, "source": cite, "quote": s.quote or "",
                      "why": s.assumption or s.note or "", "origin": s.origin})
     return pd.DataFrame(rows)
 
@@ -554,3 +605,376 @@ def backstop_requirements(controls: Sequence[CountryControl], scenario: Scenario
         if c.in_force and f["p_participate"].value > 0:
             out.setdefault(f["required_backstop"].value, []).append(c.name)
     return out
+
+
+# --- plain words for the page: verdict, answer, reasons, sources ---------------------------------------------
+
+def verdict_words(row) -> str:
+    """The verdict of one threshold in words: the summary's own.
+
+    By :data:`sim.outcomes.VERDICT_BANDS`, and "cannot be met" above the ceiling: the page, the command line
+    and the tables say the same.
+    """
+    return str(row.verdict)
+
+
+def threshold_text(row) -> str:
+    """A summary row's threshold for a reader: one number, or the range it is drawn from."""
+    if row.threshold_low == row.threshold_high:
+        return f"{row.threshold_low:,.0f}"
+    return f"{row.threshold_low:,.0f}–{row.threshold_high:,.0f}"
+
+
+VERDICT_TONE = {"likely met": "good", "uncertain": "mixed", "unlikely": "bad", CANNOT: "bad"}
+"""Colour class of each verdict word (the page maps these to colours)."""
+
+
+def _pct_text(p: float) -> str:
+    """A probability for prose: whole percent, with "<1%" / ">99%" near the ends."""
+    if 0 < p < 0.005:
+        return "under 1%"
+    if 0.995 <= p < 1:
+        return "over 99%"
+    return f"{p:.0%}"
+
+
+def _names(names: Sequence[str], most: int = 3) -> str:
+    names = list(names)
+    if len(names) > most:
+        return f"{len(names)} countries"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def obstacle_words(binding: Sequence[tuple[str, Sequence[tuple[str, float]]]], backstop: str) -> str | None:
+    """The condition holding back most countries, as a clause ("12 countries want more from the US ...").
+
+    ``binding`` is :func:`binding_summary`; ``backstop`` the US backstop level at the start. None if nothing binds.
+    """
+    if not binding:
+        return None
+    name, who = binding[0]
+    names = [n for n, _ in who]
+    many = len(names) > 1
+    if name == "us_backstop" and backstop == "uncertain":
+        return (f"{_names(names)} may want more from the US for {'their' if many else 'its'} troops than it gives "
+                "(what the US gives is uncertain)")
+    if name == "us_backstop":
+        return (f"{_names(names)} want{'' if many else 's'} more from the US for {'their' if many else 'its'} "
+                f"troops than {BACKSTOP_LABELS.get(backstop, backstop).lower()}")
+    if name == "un_framework":
+        return f"{_names(names)} need{'' if many else 's'} a UN framework and there is none"
+    if name == "ceasefire":
+        return "there is no ceasefire, and the force deploys only after one"
+    if name == "border_priority":
+        return f"{_names(names)} keep{'' if many else 's'} troops home while the eastern border is not secure"
+    if name == "willingness":
+        return f"{_names(names)} often decide{'' if many else 's'} not to take part"
+    return f"“{condition_label(name).lower()}” holds back {_names(names)}"
+
+
+def answer_sentence(summary: pd.DataFrame, held: pd.DataFrame, backstop: str) -> str:
+    """One sentence that answers the page's question for the current scenario, in plain words.
+
+    The land verdict with its probability and what it would take (the typical shortfall or margin),
+    the air and sea verdicts, and the condition that holds back most countries.
+    """
+    rows = {r.component: r for r in summary.itertuples()}
+    land = rows["land"]
+    word = verdict_words(land)
+    margin = float(land.median_margin)
+    how = (f"a typical run falls about {-margin:,.0f} troops short" if margin < 0
+           else f"a typical run clears it by about {margin:,.0f} troops")
+    head = (f"A land force of {threshold_text(land)} troops is **{word}**: it holds in "
+            f"{_pct_text(land.p_met)} of {land.runs:,} runs and {how}")
+    if word == CANNOT:
+        head += f" (no run could reach more than {land.ceiling:,.0f}: {land.ceiling_reason})"
+    others = [f"{c} {verdict_words(r)}"
+              for c, r in (("air", rows.get("air")), ("sea", rows.get("sea"))) if r is not None]
+    text = head + ("; " + " and ".join(others) if others else "")
+    why = obstacle_words(binding_summary(held, min_share=0.5), backstop)
+    return text + (f" — mainly because {why}." if why else ".")
+
+
+def verdict_cards(summary: pd.DataFrame) -> list[dict[str, str]]:
+    """One card per component: ``title``, ``word``, ``tone``, ``p`` (P(met) with interval), ``detail``."""
+    cards = []
+    for r in summary.itertuples():
+        unit = COMPONENT_UNITS[r.component]
+        word = verdict_words(r)
+        cards.append({
+            "component": r.component,
+            "title": f"{r.component.capitalize()} ≥ {threshold_text(r)} {unit}",
+            "word": word.capitalize(), "tone": VERDICT_TONE[word],
+            "p": f"P(met) {r.p_met:.0%} · {r.p_met_low95:.0%}–{r.p_met_high95:.0%}",
+            "detail": (f"Lowest strength, median: {r.min_strength_q50:,.0f} {unit} "
+                       f"({float(r.median_margin):+,.0f})"),
+        })
+    return cards
+
+
+GLOSSARY: dict[str, str] = {
+    "P(met)": "The share of the model's runs in which the force stays at or above the threshold in every tested "
+              "month. Each run draws who takes part, governments falling and attacks at random. The range after "
+              "it (\u201c18–21%\u201d) is its 95% interval: the uncertainty from the number of runs.",
+    "Likely met / uncertain / unlikely": f"Likely met: P(met) at least {VERDICT_BANDS[0][0]:.0%}. Unlikely: under "
+                                         f"{VERDICT_BANDS[1][0]:.0%}. Uncertain: in between. Cannot be met: the "
+                                         "threshold is above the ceiling, the most any run could reach.",
+    "Lowest strength": "The fewest troops (aircraft, vessels) on the ground in any tested month of a run; the "
+                       "number in brackets is its median minus the threshold.",
+    "Shapley value": "A fair share of the credit for meeting the threshold: a country's average addition to the "
+                     "result over every order in which the countries could join.",
+    "US backstop": "What the United States gives the force, lowest to highest: none, intelligence, command & "
+                   "control, air cover, US command; 'uncertain' draws it per run, as no source pins it down. A "
+                   "country sends troops only if it gets what it requires (also drawn per run); its aircraft and "
+                   "ships do not wait for it.",
+}
+"""The few terms the page keeps, each in one or two plain sentences."""
+
+
+FIELD_LABELS: dict[str, str] = {
+    "role": "Role", "is_lead": "Lead nation", "coalition_member": "Member of the coalition",
+    "land_stance": "Stance on troops", "land_share": "Troops offered (share of its active army)",
+    "land_troops": "Troops offered", "air_stance": "Stance on aircraft", "air": "Combat aircraft offered",
+    "sea_stance": "Stance on vessels", "sea": "Mine-countermeasure vessels offered", "training": "Training",
+    "materiel": "Materiel", "p_participate": "Chance it takes part", "required_backstop": "US backstop it requires",
+    "requires_un_framework": "Needs a UN framework", "mandate_delay_months": "Months to get parliament's mandate",
+    "follows_leads": "Deploys only beside the lead nations", "momentum_threshold": "Joins once others have deployed",
+    "border_priority": "Keeps troops home while the eastern border is not secure",
+    "government_fall_hazard": "Chance its government falls, each month",
+    "withdraw_if_government_falls": "Chance it leaves if its government falls",
+    "casualty_withdraw_prob": "Chance it leaves after an attack on its troops",
+    "government_falls_month": "Government falls in month", "active_personnel": "Active military personnel",
+    "mine_vessels": "Mine-countermeasure vessels it has",
+}
+"""Plain names of a country's data fields (the page never shows the field names themselves)."""
+
+_PROB_FIELDS = {"p_participate", "government_fall_hazard", "withdraw_if_government_falls", "casualty_withdraw_prob"}
+
+
+def plain_value(field: str, value: Any) -> str:
+    """A data value in words: yes/no for flags, percent for chances, levels and stances by name."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "not set"
+    if field == "required_backstop":
+        return BACKSTOP_LABELS.get(value, str(value)).lower()
+    if field in _PROB_FIELDS:
+        return _pct(float(value))
+    if field == "land_share" and isinstance(value, list | tuple):
+        return "–".join(_pct(float(v)) for v in value)
+    if isinstance(value, list | tuple):
+        return "–".join(f"{v:,}" if isinstance(v, int) else str(v) for v in value)
+    if isinstance(value, int | float):
+        return f"{value:,}" if float(value).is_integer() or isinstance(value, int) else f"{value:,.3g}"
+    text = str(value)
+    return STANCE_LABELS.get(text, text.replace("_", " "))
+
+
+SOURCE_LINKS: dict[str, str] = {
+    "A003": "https://www.german-foreign-policy.com/en/news/detail/10104",
+    "A004": "https://responsiblestatecraft.org/ukraine-security-guarantees",
+}
+"""Web addresses of the articles whose address is known; the others are linked to a search for their title."""
+
+
+def article_list(baseline: Baseline | None = None) -> list[dict[str, str]]:
+    """The articles the baseline cites, oldest first: ``id``, ``publisher``, ``title``, ``date``, ``link``."""
+    baseline = baseline or load_baseline()
+    out = []
+    for sid, src in baseline.sources.items():
+        if src.get("kind") != "article":
+            continue
+        query = f"\"{src.get('title', '')}\" {src.get('publisher', '')}"
+        link = SOURCE_LINKS.get(sid) or "https://duckduckgo.com/?q=" + urllib.parse.quote_plus(query)
+        out.append({"id": sid, "publisher": str(src.get("publisher", "")), "title": str(src.get("title", "")),
+                    "date": str(src.get("date", "")), "link": link, "direct": str(sid in SOURCE_LINKS)})
+    return sorted(out, key=lambda a: (a["date"], a["id"]))
+
+
+def source_lines(prov: pd.DataFrame) -> list[str]:
+    """A country's provenance rows (:func:`provenance_rows`) as plain lines: label, value, where from, quote."""
+    lines = []
+    for row in prov.itertuples():
+        where = {"assumption": "an assumption", "scenario": "set by the scenario"}.get(row.kind, row.source)
+        quote = f" — “{row.quote}”" if row.quote else ""
+        why = f" — {row.why}" if row.why else ""
+        lines.append(f"**{row.label}**: {row.in_words} · {where}{quote}{why}")
+    return lines
+
+
+def inert_reasons(scenario: Scenario, controls: Sequence[CountryControl],
+                  baseline: Baseline | None = None) -> dict[str, dict[str, str]]:
+    """Sliders that cannot change anything in ``scenario``, with why: iso3 -> {control: reason}.
+
+    ``control`` is ``land``, ``air``, ``sea`` or ``part`` (the takes-part slider). A condition the page sets
+    that fails even at its most favourable (no ceasefire, a US backstop below the least a country can
+    require, no UN framework, a border that is not secure) locks the sliders of the components it binds
+    (sim/data [conditions]: the backstop binds troops, not aircraft or ships); a country that never takes
+    part gets its three pledge sliders, and one whose every component is locked, its takes-part slider.
+    """
+    baseline = baseline or load_baseline()
+    p = compile_params(scenario, baseline)
+    offered = int(p.offered_range()[1][p.assess_start:].max())
+    need = p.required_range()[0]
+    comps = ("land", "air", "sea")
+    out: dict[str, dict[str, str]] = {}
+    for i, c in enumerate(controls):
+        if not c.in_force:
+            continue
+        if p.ceasefire_month >= rules.NEVER or p.ceasefire_month >= p.horizon:
+            out[c.iso3] = dict.fromkeys((*comps, "part"), "nothing deploys without a ceasefire (turn one on under "
+                                                         "Conditions)")
+            continue
+        failing = []  # (condition bit, why)
+        if need[i] > offered:
+            failing.append((rules.BACKSTOP, f"needs the US to give {BACKSTOP_LABELS[BACKSTOP_LEVELS[need[i]]].lower()} "
+                                            f"at least (it gives {BACKSTOP_LABELS[BACKSTOP_LEVELS[offered]].lower()} "
+                                            "at most; raise the US backstop)"))
+        if p.requires_un[i] and not p.un_framework:
+            failing.append((rules.UN_FRAMEWORK, "needs a UN framework (turn it on under Conditions)"))
+        if p.border_priority[i] and not p.border_secure:
+            failing.append((rules.BORDER, "keeps its troops home while the eastern border is not secure"))
+        if p.p_troops[i] <= 0:
+            failing.append((rules.TROOPS, "sends no troops (its chance of sending troops is 0%)"))
+        if p.p_participate[i] <= 0:
+            failing.append((rules.WILLINGNESS, "never takes part (its chance of taking part is 0%)"))
+        reasons: dict[str, str] = {}
+        for bit, why in failing:
+            for k, comp in enumerate(comps):
+                if p.binds_condition(bit, k) or (bit == rules.BORDER and k == 0):
+                    reasons.setdefault(comp, why)
+        if all(comp in reasons for comp in comps) and p.p_participate[i] > 0:
+            reasons["part"] = reasons["land"]
+        if reasons:
+            out[c.iso3] = reasons
+    return out
+
+
+def country_lines(per_country: pd.DataFrame, held: pd.DataFrame, min_share: float = 0.05) -> dict[str, str]:
+    """Each country's result in one line to show under its sliders: iso3 -> text."""
+    held = held[held["share"] >= min_share].sort_values("share", ascending=False, kind="stable")
+    why = {iso: ", ".join(f"{lab} ({s:.0%} of runs)" for lab, s in zip(g["label"], g["share"], strict=True))
+           for iso, g in held.groupby("iso3", sort=False)}
+    out = {}
+    for row in per_country[["iso3", "country", "expected_land", "expected_air", "expected_sea",
+                            "share_of_months_deployed"]].itertuples(index=False):
+        text = (f"{row.country} in the force, expected: {row.expected_land:,.0f} troops · "
+                f"{row.expected_air:,.1f} aircraft · {row.expected_sea:,.1f} vessels · "
+                f"deployed {row.share_of_months_deployed:.0%} of tested months")
+        if row.iso3 in why:
+            text += f"  \nHeld back: {why[row.iso3]}"
+        out[row.iso3] = text
+    return out
+
+
+# --- the page's settings in its address ----------------------------------------------------------------------
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple | list):
+        return f"{int(value[0])}-{int(value[1])}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def state_to_query(state: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, str]:
+    """The controls that differ from ``defaults``, as text for the page's address (``land_FRA=0-0``)."""
+    out = {}
+    for key, default in defaults.items():
+        if key in state and _to_text(state[key]) != _to_text(default):
+            out[key] = _to_text(state[key])
+    return out
+
+
+_CHOICES: dict[str, tuple[Any, ...]] = {
+    "us_backstop": BACKSTOP_LEVELS, "russia_stance": ("reject", "tolerate"),
+    "air_mission": ("air_support", "no_fly_zone"),
+}
+
+
+def query_to_state(query: Mapping[str, str], defaults: Mapping[str, Any],
+                   baseline: Baseline | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Control values from the page's address, and a note for each entry that could not be used.
+
+    Keys are the controls' (``defaults``); values are checked against the control's type and choices,
+    so a hand-edited address never breaks the page (bounds are clamped later, as for any value).
+    """
+    state: dict[str, Any] = {}
+    notes: list[str] = []
+    presets = land_presets(baseline)
+    for key, text in query.items():
+        if key not in defaults:
+            continue
+        default = defaults[key]
+        try:
+            if isinstance(default, bool):
+                if text not in ("0", "1"):
+                    raise ValueError
+                value: Any = text == "1"
+            elif isinstance(default, tuple):
+                lo, hi = (int(x) for x in text.split("-"))
+                value = (min(lo, hi), max(lo, hi))
+            elif key == "threshold_land_choice":
+                value = CUSTOM if text == CUSTOM else int(text)
+                if value not in (*presets, CUSTOM):
+                    raise ValueError
+            elif isinstance(default, int):
+                value = int(text)
+            elif isinstance(default, float):
+                value = float(text)
+            else:
+                value = text
+            if key in _CHOICES and value not in _CHOICES[key]:
+                raise ValueError
+        except ValueError:
+            notes.append(f"the link's value for {key.replace('_', ' ')} (“{text[:40]}”) was not understood")
+            continue
+        state[key] = value
+    return state, notes
+
+
+def pivotal_words(table: pd.DataFrame, coalitions: pd.DataFrame, worth: str) -> str:
+    """The pivotal-country analysis (:func:`sim.analysis.pivotal_countries`) in two or three plain sentences."""
+    players = table[table.player].sort_values("shapley", ascending=False, kind="stable")
+    if players.empty:
+        return "No country can add anything to this component in this scenario."
+    comp = str(table["component"].iloc[0])
+    unit = COMPONENT_UNITS[comp]
+    n = len(players)
+    head = f"{n} {'country can' if n == 1 else 'countries can'} add {unit} here."
+    if not (players.shapley.abs() > 1e-12).any():
+        if worth == "p_met":
+            return (head + " Even all of them together never meet the threshold in these runs, so no country "
+                    "changes the chance of meeting it. Switch the measure to “lowest strength” to see who carries "
+                    "the force.")
+        return head + " None of them adds to the lowest strength in these runs."
+    fmt = (lambda v: f"{v:.0%} of the chance") if worth == "p_met" else (lambda v: f"{v:,.0f} {unit}")
+    top = "; ".join(f"{r.country} {fmt(r.shapley)}" for r in players.head(3).itertuples())
+    text = f"{head} The largest shares (Shapley values): {top}."
+    if worth == "p_met" and len(coalitions):
+        best = coalitions.iloc[0]
+        text += (f" The smallest group that meets the threshold in most runs: {best['countries']} "
+                 f"({best['p_met']:.0%} of runs).")
+    return text
+
+
+def gap_words(summary: pd.DataFrame) -> str:
+    """The gap-closing plan's one-row summary (:func:`sim.analysis.gap_plan`) as a plain sentence."""
+    r = summary.iloc[0]
+    unit = COMPONENT_UNITS[str(r["component"])]
+    what = f"a {r['component']} force of {r['threshold']:,.0f} {unit}"
+    if not r["found"]:
+        return (f"No set of up to {int(r['max_changes'])} of the allowed changes lifts the chance of {what} to "
+                f"{r['target']:.0%} (it is {_pct_text(float(r['p_met_before']))} now).")
+    n = int(r["changes"])
+    if n == 0:
+        return f"Nothing needs to change: the chance of {what} is already {_pct_text(float(r['p_met_before']))}."
+    asked = int(r["countries_asked"])
+    return (f"{'One change' if n == 1 else f'{n} changes'} would lift the chance of {what} from "
+            f"{_pct_text(float(r['p_met_before']))} to {_pct_text(float(r['p_met_after']))} (the target is "
+            f"{r['target']:.0%}), adding {float(r['troops_added']):,.0f} troops and asking "
+            f"{asked} {'country' if asked == 1 else 'countries'}"
+            + ("; no cheaper set reaches it:" if r["proven_cheapest"] else ":"))
