@@ -149,17 +149,17 @@ def timeline_tables(scenario: Scenario, *, replications: int | None = None,
 def timeline_lines(tables: Mapping[str, pd.DataFrame]) -> list[str]:
     """The timeline in words: per date, each component's P(met) [interval], verdict and ceiling; what changed."""
     tl = tables["timeline"]
-    lines = ["As of     component  P(met) [95% interval]      verdict          ceiling"]
+    lines = ["As of       component  P(met) [95% interval]      verdict          ceiling"]
     for day, grp in tl.groupby("as_of", sort=False):
         first = grp.iloc[0]
         for i, r in enumerate(grp.itertuples()):
-            lines.append(f"{day if i == 0 else '':<10}{r.component:<10} {r.p_met:6.1%} [{r.p_met_low95:5.1%}-"
+            lines.append(f"{day if i == 0 else '':<12}{r.component:<10} {r.p_met:6.1%} [{r.p_met_low95:5.1%}-"
                          f"{r.p_met_high95:5.1%}]  {r.verdict:<16} {r.ceiling:,.0f}")
         if first.changes:
-            lines.append(f"          changed: {first.changes}")
-            lines.append(f"          sources: {first.statements}")
+            lines.append(f"{'':12}changed: {first.changes}")
+            lines.append(f"{'':12}sources: {first.statements}")
         if first.flagged:
-            lines.append(f"          flagged: {first.flagged}")
+            lines.append(f"{'':12}flagged: {first.flagged}")
     return lines
 
 
