@@ -66,6 +66,18 @@ def as_of_choices(exclude_qualities: Iterable[str] = ()) -> list[str]:
     return [LEDGER_START, *change_dates(exclude_qualities)]
 
 
+def as_of_labels(exclude_qualities: Iterable[str] = ()) -> dict[str, str]:
+    """Each date of :func:`as_of_choices` with a short label for a date control: who changed what, and where."""
+    sources = load_baseline().sources
+    out = {LEDGER_START: "the baseline (the articles, up to 5 September 2025)"}
+    for c in changes(exclude_qualities):
+        st = c.statement
+        part = f"{st.about} ({sources.get(st.source, {}).get('publisher', st.source)})" + (" [weak]" if st.weak else "")
+        if part not in out.get(c.date, ""):
+            out[c.date] = f"{out[c.date]}; {part}" if c.date in out else part
+    return out
+
+
 def text(value: Any) -> str:
     """A value as short readable text (a range as ``low-high``, options as ``name weight``)."""
     if value is None:

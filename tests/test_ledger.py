@@ -120,6 +120,8 @@ def _daily_change_dates(exclude: tuple[str, ...] = ()) -> list[str]:
 def test_the_timeline_dates_are_exactly_the_dates_the_inputs_change(exclude):
     assert timeline.change_dates(exclude) == _daily_change_dates(exclude)
     assert timeline.as_of_choices(exclude) == [LEDGER_START, *_daily_change_dates(exclude)]
+    labels = timeline.as_of_labels(exclude)
+    assert list(labels) == timeline.as_of_choices(exclude) and all(labels.values())
 
 
 def test_the_timeline_table_runs_every_change_date_with_its_sources(tmp_path, capsys):
