@@ -143,13 +143,20 @@ SOURCE_QUALITIES = ("official", "wire_or_record", "analysis", "aggregator", "sta
 """What a published report is: government or official text, a wire agency or newspaper of record, an
 analysis, an aggregator (relaying others), or state-controlled media."""
 
+LEDGER_START = "2025-09-05"
+"""The date of the baseline (the articles' period ends here): the ledger's first state."""
+
 _PROVENANCE_KEYS = {"value", "source", "quote", "assumption", "note", "claims"}
 ARTICLE_QUOTE_MAX_WORDS = 45
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """The whole baseline: countries in table order, force-level facts, backstop levels, sources, claims."""
+    """The whole baseline: countries in table order, force-level facts, backstop levels, sources, claims.
+
+    ``as_of`` is the date it is resolved at (the ledger's statements up to that date applied, see
+    :mod:`sim.ledger`); ``left_out`` the source qualities whose statements were skipped.
+    """
 
     countries: tuple[Country, ...]
     force: Mapping[str, Sourced]
@@ -159,6 +166,8 @@ class Baseline:
     profiles: Mapping[str, Mapping[str, Sourced]] = field(default_factory=dict)
     uncertainties: Mapping[str, Sourced] = field(default_factory=dict)
     conditions: Mapping[str, Sourced] = field(default_factory=dict)
+    as_of: str = LEDGER_START
+    left_out: tuple[str, ...] = ()
 
     @property
     def iso3(self) -> tuple[str, ...]:
@@ -274,6 +283,8 @@ def _load_capacity(sources: Mapping[str, Any]) -> dict[str, tuple[Sourced, Sourc
 
 
 def _check_field(file: str, origin: str, name: str, s: Sourced) -> None:
+    if name not in COUNTRY_FIELDS:
+        raise DataError(f"{file}: {origin}: unknown field; expected one of {sorted(COUNTRY_FIELDS)}")
     check, expected = COUNTRY_FIELDS[name]
     if not check(s.value):
         raise DataError(f"{file}: {origin}: got {s.value!r}; expected {expected}")
@@ -318,10 +329,24 @@ def _check_conditions(file: str, data: Mapping[str, Sourced]) -> None:
             raise DataError(f"{file}: conditions.{name}: got {v!r}; expected a non-empty list of {COMPONENTS}")
 
 
-@lru_cache(maxsize=1)
-def load_baseline() -> Baseline:
-    """Load and check ``sim/data/``; cached, and immutable so the cache cannot be corrupted."""
-    file = "sim/data/countries.toml"
+@lru_cache(maxsize=64)
+def load_baseline(as_of: str | None = None, exclude_qualities: tuple[str, ...] = ()) -> Baseline:
+    """The baseline resolved as of a date: cached per argument, immutable so the cache cannot be corrupted.
+
+    ``as_of`` (``"YYYY-MM-DD"``; None: the baseline's own date, :data:`LEDGER_START`) applies every
+    statement of ``sim/data/statements.toml`` dated on or before it, in date order (:mod:`sim.ledger`);
+    statements whose source quality is in ``exclude_qualities`` are skipped. A date before the ledger
+    starts, or not a date, raises :class:`DataError` (ValueError) saying so.
+    """
+    if as_of is None and not exclude_qualities:
+        return _load_period_baseline()
+    from sim import ledger  # the ledger builds on this module
+
+    return ledger.resolve(load_baseline(), as_of or LEDGER_START, tuple(sorted(set(exclude_qualities))))
+
+
+def load_sources() -> dict[str, dict[str, Any]]:
+    """``sim/data/sources.toml``, checked: every report names its publisher, title, date, URL and quality."""
     sources = tomllib.loads(_read_text("sources.toml"))
     for sid, src in sources.items():
         if src.get("kind") == "report":
@@ -331,6 +356,13 @@ def load_baseline() -> Baseline:
             if src["quality"] not in SOURCE_QUALITIES:
                 raise DataError(f"sim/data/sources.toml: {sid}.quality: got {src['quality']!r}; expected one of "
                                 f"{SOURCE_QUALITIES}")
+    return sources
+
+
+def _load_period_baseline() -> Baseline:
+    """Load and check ``sim/data/`` as of the baseline's own date (the five articles' period)."""
+    file = "sim/data/countries.toml"
+    sources = load_sources()
     data = tomllib.loads(_read_text("countries.toml"))
     capacity = _load_capacity(sources)
 

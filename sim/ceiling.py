@@ -25,8 +25,8 @@ class Ceiling:
 
     ``ceiling``: the most any run could reach; ``pledged``: the same without the capacity cap;
     ``all_pledges`` and ``all_capped``: every pledge at its top whatever the conditions, without and with
-    the capacity cap; ``sustainable``: what the forces of the countries that can send this component could
-    sustain under the scenario's rotation ratio, whatever they pledged (troops at the highest army share,
+    the capacity cap; ``sustainable``: what the forces of the countries that pledged some of this component
+    and can send it could sustain under the scenario's rotation ratio, however much they pledged (troops at the highest army share,
     vessels; none for aircraft); ``nato_sustainable``: for land, the same at NATO's 8% sustainable target
     (``force.sustainable_share``) instead of the rotation ratio. :meth:`why_not` says what keeps a threshold
     out of reach.
@@ -88,6 +88,6 @@ def ceilings(p: Params) -> dict[str, Ceiling]:
     anyone = p.p_participate > 0
     return {comp: Ceiling(comp, float((capped[k] * ok[k]).sum()), float((top[k] * ok[k]).sum()),
                           float((top[k] * anyone).sum()), float((capped[k] * anyone).sum()),
-                          float(np.where(ok[k], caps[k], 0.0).sum()) if k != 1 else float("nan"),
-                          float((nato * ok[0]).sum()) if k == 0 else float("nan"))
+                          float(np.where(ok[k] & (top[k] > 0), caps[k], 0.0).sum()) if k != 1 else float("nan"),
+                          float((nato * (ok[0] & (top[0] > 0))).sum()) if k == 0 else float("nan"))
             for k, comp in enumerate(rules.COMPONENTS)}

@@ -1,4 +1,4 @@
-"""The command line: ``reassurance run|batch|analyse|validate|sources`` (also ``python -m sim``).
+"""The command line: ``reassurance run|batch|analyse|validate|sources|timeline`` (also ``python -m sim``).
 
 A thin face: it parses arguments, calls ``sim``'s API and prints. Exit codes: 0 done, 2 bad input
 (an invalid scenario file or option, or an output folder that cannot be written; nothing is run or written),
@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import analysis, batch, dask_executor, export, report  # dask_executor imports Dask only when used
-from sim.baseline import load_baseline
+from sim import analysis, batch, dask_executor, export, report, timeline  # dask_executor: Dask only when used
+from sim.baseline import DataError, load_baseline
+from sim.ledger import check_as_of
 from sim.runner import ENGINES, run_scenario
 from sim.scenario import MAX_REPLICATIONS, ScenarioError, load_scenario
 
@@ -44,6 +45,17 @@ def _count(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {v}")
     return v
+
+
+def _qualities(text: str) -> tuple[str, ...]:
+    from sim.baseline import SOURCE_QUALITIES
+
+    out = tuple(q.strip() for q in text.split(",") if q.strip())
+    bad = [q for q in out if q not in SOURCE_QUALITIES]
+    if bad:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(SOURCE_QUALITIES)}; "
+                                         f"got {text!r}")
+    return out
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -123,8 +135,23 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("files", type=Path, nargs="+")
 
-    src = sub.add_parser("sources", help="show a country's encoded stance and conditions with their sources")
+    src = sub.add_parser("sources", help="show a country's encoded stance and conditions with their sources, "
+                                         "and its dated statements")
     src.add_argument("iso3", nargs="?", help="country code (e.g. FRA); omit to list countries")
+    src.add_argument("--as-of", metavar="YYYY-MM-DD", default=None,
+                     help="the values in force on this date (default: the baseline's, 2025-09-05)")
+    src.add_argument("--leave-out", metavar="QUALITIES", type=_qualities, default=(),
+                     help="skip statements resting on these source qualities, e.g. aggregator,state_media")
+
+    tl = sub.add_parser("timeline", help="run a scenario as of every date on which a statement changed its "
+                                         "inputs, and write the timeline table",
+                        description="Run the scenario as of the baseline's date and every later date on which a "
+                                    "dated statement (sim/data/statements.toml) changed an input, with the same "
+                                    "seed; write the tables timeline and timeline_changes with a manifest.")
+    tl.add_argument("scenario", type=Path, help="scenario TOML file (its own as_of is replaced by each date)")
+    tl.add_argument("--out", type=Path, required=True, help="results folder to write")
+    tl.add_argument("--reps", type=_positive_int, help="replications per date (default: the scenario's own)")
+    tl.add_argument("--engine", choices=ENGINES, default="ensemble", help="ensemble (default) or mesa")
     analysis.add_cli(sub)
     return ap
 
@@ -308,7 +335,12 @@ def _swept(result: batch.BatchResult, name: str, key: str) -> bool:
 
 
 def _cmd_sources(args: argparse.Namespace) -> int:
-    base = load_baseline()
+    try:
+        as_of = check_as_of(args.as_of, "--as-of") if args.as_of is not None else None
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    base = load_baseline(as_of, tuple(sorted(args.leave_out)))
     if not args.iso3:
         for c in base.countries:
             print(f"{c.iso3}  {c.name:<16} profile {c.profile:<16} claims {', '.join(c.claims) or '-'}")
@@ -318,7 +350,46 @@ def _cmd_sources(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"unknown country code {args.iso3!r}; expected one of {', '.join(base.iso3)}", file=sys.stderr)
         return 2
-    print("\n".join(report.source_lines(c.iso3, base)))
+    print(f"{c.name} ({c.iso3}), profile '{c.profile}': values in force as of {base.as_of}"
+          + (f", leaving out {', '.join(base.left_out)}" if base.left_out else ""))
+    rows = timeline.country_statements(c.iso3, as_of, args.leave_out)
+    ledger = rows["origin"].str.startswith("statements[")
+    for title, part in (("The baseline (articles and reports up to 5 September 2025; date of the source):",
+                         rows[~ledger]),
+                        ("Dated statements since (sim/data/statements.toml), in date order:", rows[ledger])):
+        print(f"\n{title}")
+        for r in part.itertuples():
+            marks = ", ".join(x for x in (r.status.upper() if r.status == "in force" else r.status, r.drawn,
+                                          r.flag) if x)
+            cite = f"{r.source} ({r.quality})" if r.source else ""
+            print(f"  {r.date or '-':<10}  {r.field:<28} {r.value:<22} [{marks}] {cite}"
+                  + (f': "{r.quote}"' if r.quote else "") + (f" [{r.origin}]" if not r.source else ""))
+            for label, textv in (("assumption", r.assumption), ("note", r.note)):
+                if textv:
+                    print(f"{'':14}{label}: {textv}")
+        if part.empty:
+            print("  none")
+    return 0
+
+
+def _cmd_timeline(args: argparse.Namespace) -> int:
+    started = export.now_iso()
+    scenario = load_scenario(args.scenario)
+    if scenario.sweep:
+        print(f"{args.scenario}: declares a sweep; the timeline runs one scenario (remove [sweep])", file=sys.stderr)
+        return 2
+    export.check_out_dir(args.out)
+    tables = timeline.timeline_tables(scenario, replications=args.reps, engine=args.engine)
+    print("\n".join(timeline.timeline_lines(tables)))
+    manifest = {
+        "scenarios": [{"name": scenario.name, "file": str(args.scenario), "hash": scenario.content_hash(),
+                       "resolved": scenario.to_toml_dict()}],
+        "seed": scenario.seed, "replications": args.reps or scenario.replications, "engine": args.engine,
+        "as_of_dates": list(dict.fromkeys(tables["timeline"]["as_of"])), "started": started,
+        "finished": export.now_iso(),
+    }
+    folder = export.write_results(args.out, tables, manifest=manifest)
+    print(f"\nTables written to {folder}/ ({', '.join(tables)}; manifest.json)")
     return 0
 
 
@@ -338,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             return analysis.run_cli(args)
         if args.command == "validate":
             return _cmd_validate(args)
+        if args.command == "timeline":
+            return _cmd_timeline(args)
         return _cmd_sources(args)
     except ScenarioError as e:
         print(str(e), file=sys.stderr)

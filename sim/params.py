@@ -16,7 +16,7 @@ import numpy as np
 from sim import rules
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, Baseline, load_baseline
 from sim.draws import Draws
-from sim.scenario import Scenario, country_fields
+from sim.scenario import Scenario, country_fields, scenario_baseline
 from sim.uncertainty import NAMES, UNCERTAINTIES, Drawn, compile_drawn
 
 
@@ -201,8 +201,8 @@ def _binds(baseline: Baseline) -> np.ndarray:
 
 
 def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Params:
-    """Turn a validated scenario into the arrays the engines run on."""
-    baseline = baseline or load_baseline()
+    """Turn a validated scenario into the arrays the engines run on (its data as of its ``as_of``)."""
+    baseline = scenario_baseline(scenario, baseline)
     fields = country_fields(scenario, baseline)
     lv = scenario.levers
     active = np.array([c.active_personnel.value for c in baseline.countries], dtype=float)

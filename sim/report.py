@@ -26,7 +26,7 @@ def _threshold(row) -> str:
 def _ceiling(row) -> str:
     text = f"ceiling {_n(row.ceiling)}"
     if row.sustainable == row.sustainable:  # not NaN: troops and vessels have capacity data
-        text += f" (the contributors could sustain {_n(row.sustainable)} whatever they pledged"
+        text += f" (the contributors' forces could sustain {_n(row.sustainable)}, however much they pledged"
         if row.sustainable_nato == row.sustainable_nato:
             text += f"; {_n(row.sustainable_nato)} at NATO's 8% sustainable target"
         text += ")"
@@ -46,6 +46,9 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
         f"months 0-{p.horizon - 1}, thresholds tested from month {p.assess_start} on.",
         "",
     ]
+    if s.as_of or s.leave_out_sources:  # dated data (sim/data/statements.toml)
+        left = f", leaving out statements resting on {', '.join(s.leave_out_sources)}" if s.leave_out_sources else ""
+        lines[1:1] = [f"Data as of {s.as_of or 'the baseline (2025-09-05)'}{left}."]
     for row in summ.itertuples():
         if n == 1:
             state = "MET" if row.p_met == 1 else "NOT MET"

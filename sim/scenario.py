@@ -7,6 +7,8 @@ A scenario is TOML (read with the standard library; nothing in it is executed)::
     seed = 20250904
     replications = 2000
     extends = "baseline.toml"      # optional: a file this one changes (path relative to this file)
+    as_of = "2026-01-06"           # optional: the data as of this date (the ledger, sim/data/statements.toml)
+    leave_out_sources = ["aggregator", "state_media"]   # optional: skip statements resting on these
 
     [levers]                       # global levers (all required once `extends` is resolved)
     us_backstop = "command_and_control"
@@ -30,13 +32,15 @@ import json
 import math
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.baseline import COUNTRY_FIELDS, Baseline, Sourced, load_baseline
+from sim.baseline import COUNTRY_FIELDS, LEDGER_START, Baseline, DataError, Sourced, load_baseline
+from sim.ledger import check_as_of
 from sim.uncertainty import UNCERTAIN
 from sim.words import printable
 
@@ -52,6 +56,8 @@ MaybeLevel = BackstopLevel | Literal["uncertain"]
 """A level, or ``"uncertain"``: drawn per run from the declared uncertainty (sim/data [uncertainties])."""
 RequiredLevel = BackstopLevel | Literal["backstop_required_by_leads", "backstop_required_by_others"]
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+SourceQuality = Literal["official", "wire_or_record", "analysis", "aggregator", "state_media"]
+"""A source's quality (sim.baseline.SOURCE_QUALITIES); a scenario may leave out statements resting on some."""
 
 
 class ScenarioError(ValueError):
@@ -168,16 +174,31 @@ class Scenario(_Strict):
     thresholds: Thresholds
     countries: Mapping[str, CountryOverride] = Field(default_factory=dict)
     sweep: Mapping[str, tuple[Any, ...]] = Field(default_factory=dict)
+    as_of: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    leave_out_sources: tuple[SourceQuality, ...] = ()
     source_file: str | None = None
+
+    def baseline(self) -> Baseline:
+        """The data this scenario runs on: the baseline as of ``as_of``, without the left-out sources."""
+        return load_baseline(self.as_of, tuple(sorted(set(self.leave_out_sources))))
+
+    def _dump(self, **kw: Any) -> dict[str, Any]:
+        # as_of and leave_out_sources only when set, so a scenario without them hashes as it did before them
+        d = self.model_dump(mode="json", exclude={"source_file"}, **kw)
+        if d.get("as_of") is None:
+            d.pop("as_of", None)
+        if not d.get("leave_out_sources"):
+            d.pop("leave_out_sources", None)
+        return d
 
     def content_hash(self) -> str:
         """SHA-256 of the resolved scenario (sorted JSON), excluding where it was read from."""
-        payload = self.model_dump(mode="json", exclude={"source_file"})
+        payload = self._dump()
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def to_toml_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain data (no ``extends``), ready to write back as TOML."""
-        d = self.model_dump(mode="json", exclude={"source_file"}, exclude_none=True)
+        d = self._dump(exclude_none=True)
         if not d.get("sweep"):
             d.pop("sweep", None)
         if not d.get("countries"):
@@ -198,7 +219,7 @@ class Scenario(_Strict):
         if name is not None:
             data["name"] = name
         data["sweep"] = {}
-        return _validate(data, data.get("source_file") or "<scenario>", load_baseline())
+        return _validate(data, data.get("source_file") or "<scenario>")
 
     def sweep_points(self) -> list[dict[str, Any]]:
         """Every combination of the sweep's values, as dotted-path change dicts (one empty dict if none)."""
@@ -461,9 +482,11 @@ def _sweep_value_errors(scen: Scenario, name: str, already: list[tuple[str, str,
     return errors
 
 
-def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
+def _validate(data: dict[str, Any], name: str, baseline: Baseline | None = None) -> Scenario:
     errors: list[tuple[str, str, str]] = []
     data = _tuples(dict(data))
+    if isinstance(data.get("as_of"), date):  # a TOML date (as_of = 2026-01-06) reads as a date
+        data["as_of"] = data["as_of"].isoformat()
     data.setdefault("source_file", name)
     npoints = _sweep_size(data.get("sweep"))
     if npoints > MAX_SWEEP_POINTS:  # by size first: a huge sweep is refused before any value is checked
@@ -474,7 +497,14 @@ def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
         scen = Scenario.model_validate(data)
     except ValidationError as e:
         errors += _schema_errors(e, name)
-    errors += _raw_errors(data, name, baseline)
+    if scen is not None and scen.as_of is not None:
+        try:
+            check_as_of(scen.as_of)
+        except DataError as e:
+            errors.append((name, "as_of", str(e).removeprefix("as_of: ")))
+            scen = None
+    base = scenario_baseline(scen, baseline) if scen is not None else (baseline or load_baseline())
+    errors += _raw_errors(data, name, base)
     if scen is not None:
         errors += _sweep_value_errors(scen, name, errors)
     if errors:
@@ -485,7 +515,6 @@ def _validate(data: dict[str, Any], name: str, baseline: Baseline) -> Scenario:
 def load_scenario(path: str | Path, baseline: Baseline | None = None) -> Scenario:
     """Read, resolve ``extends``, validate and freeze one scenario file."""
     path = Path(path)
-    baseline = baseline or load_baseline()
     data = _read_toml(path)
     data = _resolve_extends(data, path, str(path), (str(path.resolve()),))
     return _validate(data, str(path), baseline)
@@ -496,14 +525,27 @@ def scenario_from_text(text: str, name: str = "<uploaded>", *, base_dir: Path | 
     data = parse_toml_text(text, name)
     fake = (base_dir / "_uploaded.toml") if base_dir is not None else None
     data = _resolve_extends(data, fake, name, (), confined=True)
-    return _validate(data, name, load_baseline())
+    return _validate(data, name)
 
 
-def country_fields(scenario: Scenario, baseline: Baseline) -> list[dict[str, Sourced]]:
+def scenario_baseline(scenario: Scenario, baseline: Baseline | None = None) -> Baseline:
+    """``baseline`` if it is the one ``scenario`` runs on (same as-of date and left-out sources), else that one.
+
+    Callers may pass a baseline they hold; a scenario with its own ``as_of`` still gets its own data.
+    """
+    key = (scenario.as_of or LEDGER_START, tuple(sorted(set(scenario.leave_out_sources))))
+    if baseline is not None and (baseline.as_of, tuple(baseline.left_out)) == key:
+        return baseline
+    return scenario.baseline()
+
+
+def country_fields(scenario: Scenario, baseline: Baseline | None = None) -> list[dict[str, Sourced]]:
     """Each country's fields after the scenario's overrides, in baseline order, with provenance.
 
-    An overridden value's provenance says which scenario set it.
+    The data are the scenario's own (as of its ``as_of``: :func:`scenario_baseline`). An overridden
+    value's provenance says which scenario set it.
     """
+    baseline = scenario_baseline(scenario, baseline)
     out = []
     for c in baseline.countries:
         fields = dict(c.fields)

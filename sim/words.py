@@ -91,7 +91,7 @@ COLUMNS: dict[str, str] = {
     "threshold_high": "highest threshold of the component in this scenario",
     "ceiling": "the most any run could reach: every pledge at its top, capped, under the scenario's conditions",
     "ceiling_reason": "empty if the highest threshold is within reach; else pledges, capacity or conditions",
-    "sustainable": "what the forces of the countries that can send the component could sustain, whatever they pledged",
+    "sustainable": "what the forces of the countries that pledged and can send the component could sustain",
     "sustainable_nato": "land: the same at NATO's 8% sustainable target instead of the rotation ratio",
     "uncertainty": "a declared uncertainty drawn per run (sim/uncertainty.py)",
     "band": "the value, or range of values, the uncertainty took in these runs",
