@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parent
 SCENARIOS = ROOT / "scenarios"
 DEFAULT_FILE = "baseline.toml"
 LAST_ANALYSIS = "_last_analysis"
+RECORD_SEEN = "record_seen"
+"""Session key: the record tab was asked for once (it then stays drawn)."""
+RECORD_REPLICATIONS = 1000
+"""Runs per date in the record tab (the command line's `reassurance timeline` runs more)."""
 ANALYSIS_REPS, GAP_TARGET = 200, 0.9
 PAGE_CSS = """<style>
 h1 {font-size: 1.7rem !important; padding-bottom: .2rem !important}
@@ -146,7 +150,7 @@ def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.D
                  controls: list[CountryControl], baseline: Baseline) -> None:
     """Charts, who decides, sources and downloads (only the open tab is drawn)."""
     summ, pc, reps = tables["summary"], tables["per_country"], scenario.replications
-    tabs = st.tabs(("Contributions", "Over time", "Held back", "Who decides", "Sources", "Downloads"),
+    tabs = st.tabs(("Contributions", "Over time", "Held back", "Who decides", "The record", "Sources", "Downloads"),
                    key="results_tab", on_change="rerun")
     if tabs[0].open or tabs[1].open:
         with tabs[0] if tabs[0].open else tabs[1]:
@@ -168,9 +172,12 @@ def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.D
             decides_tab(scenario)
     if tabs[4].open:
         with tabs[4]:
-            sources_tab(scenario, controls, baseline)
+            record_tab(scenario)
     if tabs[5].open:
         with tabs[5]:
+            sources_tab(scenario, controls, baseline)
+    if tabs[6].open:
+        with tabs[6]:
             downloads_tab(scenario, tables)
 
 
@@ -216,6 +223,45 @@ def analysis_view(key: tuple[str, str, str], polling: bool) -> None:
     _chart("pivotal", res["table"], worth_shown, res["table"]["component"].iloc[0])
     st.markdown(f"**Closing the gap to {GAP_TARGET:.0%}**  \n{appstate.gap_words(res['gap'])}")
     st.markdown("\n".join(f"{r.step}. {r.change}" for r in res["plan"].itertuples()))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def timeline_tables(scenario_toml: str, replications: int) -> dict[str, pd.DataFrame]:
+    """The scenario as of every date on which a statement changed something (sim.timeline), cached."""
+    from sim import timeline
+
+    return timeline.timeline_tables(scenario_from_text(scenario_toml, "<app>", base_dir=SCENARIOS),
+                                    replications=replications)
+
+
+def record_tab(scenario: Scenario) -> None:
+    """The record since the articles: P(met) as of each date a statement changed something, and the statements."""
+    reps = min(scenario.replications, RECORD_REPLICATIONS)
+    if scenario.sweep:
+        st.info("The record runs one scenario: remove the sweep to see it.")
+        return
+    if not st.button("Show how the answer moved", key="record_run", type="primary",
+                     help=f"Runs this scenario ({reps:,} runs) as of every date on which a statement changed an "
+                          "input; a few seconds, kept for these settings.") and not st.session_state.get(RECORD_SEEN):
+        st.info("The answer as of each date since the articles, with the statements that moved it. Press the "
+                "button: nothing runs until you ask. The date control under Conditions sets the date of the "
+                "page's own answer.")
+        return
+    st.session_state[RECORD_SEEN] = True
+    with st.spinner("Running the scenario as of each date..."):
+        tables = timeline_tables(scenario.to_toml(), reps)
+    _chart("timeline", tables["timeline"])
+    changes = tables["timeline_changes"]
+    st.markdown(f"**Every statement that changed an input** ({len(changes):,} values; a weak source, an aggregator "
+                "or state media alone, is flagged)")
+    st.dataframe(changes[["as_of", "about", "path", "before", "after", "publisher", "url", "quality", "flagged",
+                          "quote", "assumption"]], hide_index=True, width="stretch",
+                 column_config={"as_of": "Date", "about": "Who", "path": "Sets", "before": "Before",
+                                "after": "After", "publisher": "Publisher",
+                                "url": st.column_config.LinkColumn("Source", display_text="open"),
+                                "quality": "Kind", "flagged": "Weak source",
+                                "quote": st.column_config.TextColumn("Quote", width="large"),
+                                "assumption": st.column_config.TextColumn("Reading", width="large")})
 
 
 def sources_tab(scenario: Scenario, controls: list[CountryControl], baseline: Baseline) -> None:

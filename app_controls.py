@@ -138,6 +138,11 @@ def update_link(state: dict[str, Any], defaults: dict[str, Any], source: str) ->
 def conditions(base: Scenario, defaults: dict[str, Any], controls: list[CountryControl], baseline: Baseline) -> None:
     """The conditions the articles make the force depend on (in the page, not the sidebar: phones see them)."""
     st.subheader("Conditions")
+    dates = appstate.as_of_words()
+    widget(st.select_slider, "as_of", defaults["as_of"], "Data as of", list(dates), format_func=lambda d: dates[d],
+           help="The statements in force on that date: the five articles up to 5 September 2025, then every later "
+                "statement on record (sim/data/statements.toml). The tab 'The record' shows each date's "
+                "statements with their sources.")
     lv = appstate.BACKSTOP_LABELS
     widget(st.radio, "us_backstop", defaults["us_backstop"], "What the US gives (US backstop)",
            [UNCERTAIN, *BACKSTOP_LEVELS], horizontal=True, format_func=lambda v: lv[v],

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sim import rules, words
-from sim.baseline import BACKSTOP_LEVELS, Baseline, Sourced, load_baseline
+from sim.baseline import BACKSTOP_LEVELS, LEDGER_START, Baseline, Sourced, load_baseline
 from sim.outcomes import CANNOT, VERDICT_BANDS
 from sim.params import compile_params, default_threshold
 from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, country_fields, scenario_from_text
@@ -76,6 +76,7 @@ MAX_APP_REPLICATIONS = 20_000
 
 # Controls that map one-to-one onto a lever: widget key -> dotted scenario path.
 LEVER_KEYS: dict[str, str] = {
+    "as_of": "as_of",
     "us_backstop": "levers.us_backstop",
     "ceasefire": "levers.ceasefire",
     "ceasefire_month": "levers.ceasefire_month",
@@ -253,6 +254,7 @@ def control_defaults(base: Scenario, controls: Sequence[CountryControl],
     """What every control shows for ``base`` untouched: widget key -> value."""
     lv, th = base.levers, base.thresholds
     d: dict[str, Any] = {
+        "as_of": base.as_of or LEDGER_START,
         "us_backstop": lv.us_backstop, "ceasefire": lv.ceasefire, "ceasefire_month": lv.ceasefire_month,
         "un_framework": lv.un_framework, "eastern_border_secure": lv.eastern_border_secure,
         "russia_stance": lv.russia_stance, "rotation_ratio": float(lv.rotation_ratio),
@@ -383,6 +385,7 @@ def _onoff(yes: str, no: str):
 
 
 PATH_WORDS: dict[str, tuple[str, Any]] = {
+    "as_of": ("Data as of", lambda v: f"statements made up to {v}"),
     "levers.us_backstop": ("US backstop", lambda v: BACKSTOP_LABELS.get(v, str(v)).lower()),
     "levers.ceasefire": ("Ceasefire", _onoff("yes", "none")),
     "levers.ceasefire_month": ("Ceasefire from month", lambda v: f"{v}"),
@@ -890,9 +893,34 @@ def state_to_query(state: Mapping[str, Any], defaults: Mapping[str, Any]) -> dic
 
 
 _CHOICES: dict[str, tuple[Any, ...]] = {
-    "us_backstop": BACKSTOP_LEVELS, "russia_stance": ("reject", "tolerate"),
+    "us_backstop": ("uncertain", *BACKSTOP_LEVELS), "russia_stance": ("reject", "tolerate"),
     "air_mission": ("air_support", "no_fly_zone"),
 }
+
+
+def as_of_dates() -> list[str]:
+    """The dates the page's "as of" control offers.
+
+    The baseline's, then each on which a statement changed something (:func:`sim.timeline.as_of_choices`).
+    """
+    from sim import timeline
+
+    return timeline.as_of_choices()
+
+
+def as_of_words() -> dict[str, str]:
+    """Each date of the "as of" control in a few words: the date, and whose statements changed something."""
+    from sim import timeline
+
+    out = {}
+    for day, label in timeline.as_of_labels().items():
+        if day == LEDGER_START:
+            out[day] = f"{day} · the articles (baseline)"
+            continue
+        who = list(dict.fromkeys(part.split(" (")[0].strip() for part in label.split(";")))
+        shown = ", ".join(who[:4]) + (f" +{len(who) - 4}" if len(who) > 4 else "")
+        out[day] = f"{day} · {shown}"
+    return out
 
 
 def query_to_state(query: Mapping[str, str], defaults: Mapping[str, Any],
@@ -928,6 +956,8 @@ def query_to_state(query: Mapping[str, str], defaults: Mapping[str, Any],
             else:
                 value = text
             if key in _CHOICES and value not in _CHOICES[key]:
+                raise ValueError
+            if key == "as_of" and value not in as_of_dates():
                 raise ValueError
         except ValueError:
             notes.append(f"the link's value for {key.replace('_', ' ')} (“{text[:40]}”) was not understood")

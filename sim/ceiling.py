@@ -26,10 +26,10 @@ class Ceiling:
     ``ceiling``: the most any run could reach; ``pledged``: the same without the capacity cap;
     ``all_pledges`` and ``all_capped``: every pledge at its top whatever the conditions, without and with
     the capacity cap; ``sustainable``: what the forces of the countries that pledged some of this component
-    and can send it could sustain under the scenario's rotation ratio, however much they pledged (troops at the highest army share,
-    vessels; none for aircraft); ``nato_sustainable``: for land, the same at NATO's 8% sustainable target
-    (``force.sustainable_share``) instead of the rotation ratio. :meth:`why_not` says what keeps a threshold
-    out of reach.
+    and can send it could sustain under the scenario's rotation ratio, however much they pledged (troops at
+    the highest army share, vessels; none for aircraft); ``nato_sustainable``: for land, the same at NATO's
+    8% sustainable target (``force.sustainable_share``) instead of the rotation ratio. :meth:`why_not` says
+    what keeps a threshold out of reach.
     """
 
     component: str

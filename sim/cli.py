@@ -430,3 +430,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted (Ctrl-C); no results folder was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`reassurance sources GBR | head`): not an error to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -357,6 +357,7 @@ def _sweep_size(sweep: Any) -> int:
 
 
 RANGE_FIELDS = ("land_share", "land_troops", "air", "sea")
+"""Country fields that are [min, max] ranges, drawn uniformly per run."""
 
 
 def _raw_errors(data: Mapping[str, Any], name: str, baseline: Baseline) -> list[tuple[str, str, str]]:

@@ -19,10 +19,9 @@ import pandas as pd
 
 from sim.baseline import COUNTRY_FIELDS, LEDGER_START, Baseline, load_baseline
 from sim.ledger import WEAK_QUALITIES, Statement, load_statements, resolved_values, statements_until
-from sim.scenario import Scenario
+from sim.scenario import RANGE_FIELDS, Scenario
 from sim.uncertainty import LEVEL_UNCERTAINTIES
 
-RANGE_FIELDS = ("land_share", "land_troops", "air", "sea")
 """Country fields whose ``[low, high]`` value is drawn uniformly per run."""
 
 
@@ -211,6 +210,19 @@ def country_statements(iso3: str, as_of: str | None = None,
     base = load_baseline()
     now: Baseline = load_baseline(as_of, exclude)
     country = base.country(iso3)
+    active = country.active_personnel.value
+    troops_given = "land_troops" in now.country(iso3).fields
+
+    def shown(name: str, value: Any) -> str:
+        """Land ranges in troops (a share says how many of the country's forces that is)."""
+        if name == "land_share":
+            lo, hi = value
+            text_ = f"{lo * active:,.0f}-{hi * active:,.0f} troops ({lo:g}-{hi:g} of {active:,} active)"
+            return text_ + (" - not used: land_troops gives the pledge" if troops_given else "")
+        if name == "land_troops":
+            return f"{value[0]:,.0f}-{value[1]:,.0f} troops"
+        return text(value)
+
     rows = []
     for name, s in [*country.fields.items(), ("active_personnel", country.active_personnel),
                     ("mine_vessels", country.mine_vessels)]:
@@ -218,7 +230,7 @@ def country_statements(iso3: str, as_of: str | None = None,
         path = f"countries.{iso3}.{name}"
         current = now.country(iso3).fields.get(name)
         in_force = name not in COUNTRY_FIELDS or (current is not None and current.origin == s.origin)
-        rows.append({"date": src.get("date", "") if s.source else "", "field": name, "value": text(s.value),
+        rows.append({"date": src.get("date", "") if s.source else "", "field": name, "value": shown(name, s.value),
                      "drawn": _drawn(path, s.value), "status": "in force" if in_force else "superseded",
                      "origin": s.origin, "source": s.source or "", "quality": src.get("quality", src.get("kind", "")),
                      "flag": _flag(src.get("quality", "")), "quote": s.quote or "",
@@ -232,8 +244,9 @@ def country_statements(iso3: str, as_of: str | None = None,
                 status = "after as-of"
             else:
                 status = "in force" if _origin(now, path) == st.origin else "superseded"
-            rows.append({"date": st.date, "field": path.removeprefix(f"countries.{iso3}."),
-                         "value": text(st.sets[path]), "drawn": _drawn(path, st.sets[path]), "status": status,
+            field = path.removeprefix(f"countries.{iso3}.")
+            rows.append({"date": st.date, "field": field, "value": shown(field, st.sets[path]),
+                         "drawn": _drawn(path, st.sets[path]), "status": status,
                          "origin": st.origin, "source": st.source, "quality": src.get("quality", ""),
                          "flag": _flag(st.quality), "quote": st.quote, "assumption": st.assumption or "",
                          "note": st.note or ""})

@@ -581,3 +581,49 @@ def test_download_bytes_are_built_once_per_scenario_and_equal_the_export(base):
     two = page.download_bytes(toml, 200, "summary", "csv")
     assert one == two and one.startswith(b"scenario,")
     assert page.download_bytes(toml, 200, "all", "xlsx")[:2] == b"PK"  # a zip: the XLSX workbook
+
+
+# --- the record since the articles (issue 12): the date control and the timeline -----------------------------
+
+def test_the_as_of_date_becomes_the_scenario_s_as_of_and_travels_in_the_link(base, controls):
+    dates = appstate.as_of_dates()
+    defaults = appstate.control_defaults(base, controls)
+    assert defaults["as_of"] == dates[0] == "2025-09-05" and len(dates) > 3
+    assert appstate.changes_from_state({"as_of": dates[0]}, base, controls) == {}
+    later = appstate.changes_from_state({"as_of": dates[-1]}, base, controls)
+    assert later == {"as_of": dates[-1]}
+    scen, _ = appstate.build_scenario(base, {"as_of": dates[-1]}, controls)
+    assert scen.as_of == dates[-1] and f"Data as of: statements made up to {dates[-1]}" in scen.description
+    q = appstate.state_to_query({**defaults, "as_of": dates[-1]}, defaults)
+    assert q == {"as_of": dates[-1]} and appstate.query_to_state(q, defaults)[0] == {"as_of": dates[-1]}
+    _, notes = appstate.query_to_state({"as_of": "1999-01-01"}, defaults)
+    assert notes and "as of" in notes[0]
+    words = appstate.as_of_words()
+    assert list(words) == dates and "baseline" in words[dates[0]] and dates[-1] in words[dates[-1]]
+
+
+def test_the_timeline_chart_draws_a_step_per_date():
+    from sim import charts, timeline
+
+    tl = timeline.timeline_tables(load_scenario(SCENARIOS / "baseline.toml"), replications=100)["timeline"]
+    spec = charts.spec(charts.timeline(tl))
+    values = next(iter(spec["datasets"].values()))
+    assert {v["component"] for v in values} == {"land", "air", "sea"}
+    assert len({v["as_of"] for v in values}) == len(timeline.as_of_choices())
+    assert charts.timeline(tl.iloc[0:0]) is None
+
+
+def test_moving_the_date_changes_the_answer_and_the_record_tab_lists_the_statements(app):
+    before = answer(app)
+    dates = appstate.as_of_dates()
+    app.select_slider(key="as_of").set_value(dates[-1]).run()
+    assert not app.exception and answer(app) != before
+    assert f"Data as of: statements made up to {dates[-1]}" in changes_caption(app)
+    app.session_state["results_tab"] = "The record"
+    app.run()
+    assert not app.exception and not any("record" in (i.value or "") for i in app.error)
+    app.button(key="record_run").click().run(timeout=120)
+    assert not app.exception
+    frames = [d.value for d in app.dataframe]
+    record = next(f for f in frames if "url" in f.columns and "quality" in f.columns)
+    assert record["url"].str.startswith("http").all() and record["flagged"].any()

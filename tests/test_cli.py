@@ -134,9 +134,10 @@ def test_version_and_sources_in_troops(capsys):
     assert e.value.code == 0 and capsys.readouterr().out.startswith("reassurance ")
     assert main(["sources", "GBR"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "500-10,000 troops, drawn per run" in next(ln for ln in out if ln.startswith("  land_troops"))
-    assert "not used" in next(ln for ln in out if ln.startswith("  land_share"))  # the troops figure replaces it
-    assert any("R_TIMES_UK_FR_TROOPS (Meduza (relaying The Times), 2025-04-30, aggregator)" in ln for ln in out)
+    troops = next(ln for ln in out if ln.split()[1:2] == ["land_troops"])
+    assert "500-10,000 troops" in troops and "drawn per run" in troops and "IN FORCE" in troops
+    assert "R_TIMES_UK_FR_TROOPS (aggregator)" in troops and "weak source" in troops
+    assert "not used" in next(ln for ln in out if " land_share " in ln)  # the troops figure replaces it
     assert main(["sources", "NLD"]) == 0
-    line = next(ln for ln in capsys.readouterr().out.splitlines() if "land_share" in ln)
-    assert "0-1,241 troops (0-0.03 of 41,380 active personnel), drawn per run" in line
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if " land_share " in ln)
+    assert "0-1,241 troops (0-0.03 of 41,380 active)" in line
