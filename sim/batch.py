@@ -442,6 +442,10 @@ def _worker_init(parent: int) -> None:
     # Ctrl-C goes to the whole process group: the parent handles it and stops the workers, which must not
     # each print a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the parent's SIGTERM handler (stop_on_sigterm), which turns the signal into an
+    # exception; the pool stops its workers with SIGTERM when one of them dies, and a worker waiting for work
+    # then hung instead of ending (seen in tests/test_batch.py's killed-worker test): SIGTERM ends a worker.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A parent killed outright (SIGKILL, out of memory) cannot stop its workers: Linux does it for us.
     if sys.platform.startswith("linux"):
         try:
