@@ -26,10 +26,8 @@ ROOT = Path(__file__).resolve().parent
 SCENARIOS = ROOT / "scenarios"
 DEFAULT_FILE = "baseline.toml"
 LAST_ANALYSIS = "_last_analysis"
-RECORD_SEEN = "record_seen"
-"""Session key: the record tab was asked for once (it then stays drawn)."""
-RECORD_REPLICATIONS = 1000
-"""Runs per date in the record tab (the command line's `reassurance timeline` runs more)."""
+RECORD_SEEN = "record_seen"  # session key: the record tab was asked for once (it then stays drawn)
+RECORD_REPLICATIONS = 1000  # runs per date in the record tab (`reassurance timeline` runs more)
 ANALYSIS_REPS, GAP_TARGET = 200, 0.9
 PAGE_CSS = """<style>
 h1 {font-size: 1.7rem !important; padding-bottom: .2rem !important}

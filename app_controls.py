@@ -242,6 +242,8 @@ def country_block(c: CountryControl, base: Scenario, baseline: Baseline, result:
             lines.append(f":gray[Not counted in the force: {c.not_in_force_reason}.]")
         elif len(inert) == 4 and len(set(inert.values())) == 1:
             lines.append(f":orange[:material/lock: These sliders change nothing now: {c.name} {inert['land']}.]")
+        elif "land" in inert:  # a condition about troops: its aircraft and ships still count
+            lines.append(f":orange[:material/lock: Its troops change nothing now: {c.name} {inert['land']}.]")
         popover = head.popover("Sources", key=f"src_{c.iso3}", on_change="rerun", type="tertiary",
                               help=f"Where each of {c.name}'s values comes from")
         if popover.open:  # drawn only when opened

@@ -710,7 +710,7 @@ def verdict_cards(summary: pd.DataFrame) -> list[dict[str, str]]:
             "word": word.capitalize(), "tone": VERDICT_TONE[word],
             "p": f"P(met) {r.p_met:.0%} · {r.p_met_low95:.0%}–{r.p_met_high95:.0%}",
             "detail": (f"Lowest strength, median: {r.min_strength_q50:,.0f} {unit} "
-                       f"({float(r.median_margin):+,.0f})"),
+                       f"({float(r.median_margin):+,.0f}) · most any run could reach: {r.ceiling:,.0f}"),
         })
     return cards
 

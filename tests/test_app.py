@@ -191,8 +191,10 @@ def test_verdict_words_are_the_summary_s_own(base):
     for name in ("baseline.toml", "no_ceasefire.toml", "threshold_10000.toml"):
         summ = run_scenario(load_scenario(SCENARIOS / name), replications=300).tables["summary"]
         assert [appstate.verdict_words(r) for r in summ.itertuples()] == summ["verdict"].tolist()
-    assert {c["word"].lower() for c in appstate.verdict_cards(summ)} <= {"likely met", "uncertain", "unlikely",
-                                                                           "cannot be met"}
+    cards = appstate.verdict_cards(summ)
+    assert {c["word"].lower() for c in cards} <= {"likely met", "uncertain", "unlikely", "cannot be met"}
+    assert all(f"most any run could reach: {r.ceiling:,.0f}" in c["detail"]  # the ceiling, on every card
+               for c, r in zip(cards, summ.itertuples(), strict=True))
 
 
 def test_the_answer_sentence_says_the_band_the_shortfall_and_what_holds_countries_back(base):

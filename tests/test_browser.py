@@ -160,7 +160,7 @@ def test_the_verdict_stays_in_view_while_a_slider_moves_and_follows_the_us_backs
     _wait_new_verdict(page, old)
     assert _in_viewport(page, page.locator(".st-key-verdict")), "the verdict scrolled out of view"
     assert _in_viewport(page, thumb)
-    expect(page.locator(".st-key-vtools")).to_contain_text("France: land 6,000-26,666 troops")
+    expect(page.locator(".st-key-vtools")).to_contain_text("France: land 500-17,333 troops")
     _shot(page, tmp_path, f"{size}-slider-moved")
 
     # The US backstop: air cover changes the answer sentence.
@@ -200,13 +200,14 @@ def test_a_shared_link_opens_the_same_sliders_and_verdict(server, browser):
 
 def test_a_locked_slider_says_why(server, browser):
     url, _ = server
-    page = _open(browser, url, "laptop")
+    page = _open(browser, url + "?us_backstop=intelligence", "laptop")  # below what any country's troops need
     block = page.locator(".st-key-land_EST")
     block.scroll_into_view_if_needed()
     assert block.get_by_role("slider").first.is_disabled()
     estonia = page.locator("[data-testid=stVerticalBlockBorderWrapper], [data-testid=stVerticalBlock]").filter(
         has=page.locator(".st-key-land_EST")).last
-    assert "These sliders change nothing now: Estonia needs the US to give air cover" in estonia.inner_text()
+    assert "Estonia needs the US to give command & control at least" in estonia.inner_text()
+    assert not page.locator(".st-key-sea_EST").get_by_role("slider").first.is_disabled()  # its ship does not wait
     page.close()
 
 
