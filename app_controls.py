@@ -150,8 +150,11 @@ def conditions(base: Scenario, defaults: dict[str, Any], controls: list[CountryC
     offered = baseline.backstop.get("offered")
     needs = [f"{lv[lvl].lower()}: {', '.join(n) if len(n) <= 4 else f'{len(n)} countries'}"
              for lvl, n in appstate.backstop_requirements(controls, base, baseline).items() if n and lvl != "none"]
+    day = st.session_state.get("as_of", defaults["as_of"])
+    dated = base if day == defaults["as_of"] else base.with_changes({"as_of": day})
+    options = ", ".join(f"{lv[k].lower()} {w:.0%}" for k, w in appstate.backstop_options(dated, baseline).items())
     st.caption((f"Offered in the articles: {lv[offered.value].lower()}, but nothing promised: 'uncertain' draws "
-                "it per run (intelligence 30%, command & control 50%, air cover 20%). " if offered else "")
+                f"it per run ({options}, as of {day}). " if offered else "")
                + ("Countries require " + "; ".join(needs) + "." if needs else "")
                + ("  \nThe loaded scenario then changes it: " + "; ".join(
                    f"from month {c.month}, {lv[c.level].lower()}" for c in base.levers.us_backstop_changes) + "."

@@ -599,6 +599,18 @@ def provenance_rows(scenario: Scenario, iso3: str, baseline: Baseline | None = N
     return pd.DataFrame(rows)
 
 
+def backstop_options(scenario: Scenario, baseline: Baseline | None = None) -> dict[str, float]:
+    """What the US may give when the backstop is left uncertain, with each level's weight.
+
+    As of the scenario's date: later statements reweigh it.
+    """
+    d = compile_params(scenario, baseline).uncertainty("us_backstop")
+    if d.pinned is not None:
+        d = compile_params(scenario.with_changes({"levers.us_backstop": "uncertain"}), baseline).uncertainty(
+            "us_backstop")
+    return {BACKSTOP_LEVELS[int(v)]: float(w) for v, w in zip(d.values, d.weights, strict=True)}
+
+
 def backstop_requirements(controls: Sequence[CountryControl], scenario: Scenario,
                           baseline: Baseline | None = None) -> dict[str, list[str]]:
     """Backstop level -> names of the countries (counted in the force) that require exactly that level."""

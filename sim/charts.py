@@ -179,28 +179,28 @@ def pivotal(table: pd.DataFrame, worth: str, component: str) -> alt.LayerChart |
 def timeline(tl: pd.DataFrame) -> alt.LayerChart | None:
     """P(met) of each component as of each date on which a statement changed something.
 
-    A step per change, each labelled with whose statement changed it (the statements are in the table
-    beside the chart).
+    A step per change; a dotted rule marks each date, and hovering a point or a rule says whose statements
+    changed what that day (the statements, with their sources, are in the table under the chart).
     """
     if tl.empty:
         return None
-    d = tl.assign(date=pd.to_datetime(tl["as_of"]), who=tl["statements"].fillna("").str.split("; ").str.len())
-    d["label"] = d["publishers"].fillna("").str.split("; ").str[0].where(d["statements"].fillna("") != "",
-                                                                         "the articles")
+    d = tl.assign(date=pd.to_datetime(tl["as_of"]), publishers=tl["publishers"].fillna(""),
+                  changes=tl["changes"].fillna(""))
+    order = ["land", "air", "sea"]
+    colors = alt.Scale(domain=order, range=[COLORS["expected"], "#8e44ad", "#16a085"])
     base = alt.Chart(d).encode(
         x=alt.X("date:T", title="Statements made up to", axis=alt.Axis(format="%d %b %Y", labelAngle=-30)),
-        y=alt.Y("p_met:Q", title="Chance the threshold holds, P(met)", axis=alt.Axis(format=".0%"),
+        y=alt.Y("p_met:Q", title="P(met): chance the threshold holds", axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("component:N", title="Component", sort=["land", "air", "sea"]))
+        color=alt.Color("component:N", title="Component", sort=order, scale=colors))
+    tips = [alt.Tooltip("as_of:N", title="As of"), alt.Tooltip("component:N", title="Component"),
+            alt.Tooltip("p_met:Q", title="P(met)", format=".1%"), alt.Tooltip("verdict:N", title="Verdict"),
+            alt.Tooltip("ceiling:Q", title="Ceiling", format=",.0f"),
+            alt.Tooltip("publishers:N", title="Statements by"), alt.Tooltip("changes:N", title="What changed")]
     steps = base.mark_line(interpolate="step-after", strokeWidth=2.5)
-    points = base.mark_point(filled=True, size=70).encode(tooltip=[
-        alt.Tooltip("as_of:N", title="As of"), alt.Tooltip("component:N", title="Component"),
-        alt.Tooltip("p_met:Q", title="P(met)", format=".1%"), alt.Tooltip("verdict:N", title="Verdict"),
-        alt.Tooltip("ceiling:Q", title="Ceiling", format=",.0f"),
-        alt.Tooltip("statements:N", title="Statements that day"), alt.Tooltip("changes:N", title="What changed")])
-    land = d[d.component == "land"]
-    labels = alt.Chart(land).mark_text(angle=300, align="left", dx=4, dy=-6, fontSize=10, color="#555").encode(
-        x="date:T", y=alt.value(12), text="label:N")
-    return alt.layer(steps, points, labels).properties(height=360, title=alt.TitleParams(
+    points = base.mark_point(filled=True, size=60).encode(tooltip=tips)
+    days = d[d.component == "land"]
+    rules = alt.Chart(days).mark_rule(color="#999", strokeDash=[2, 3]).encode(x="date:T", tooltip=tips[:1] + tips[5:])
+    return alt.layer(rules, steps, points).properties(height=320, title=alt.TitleParams(
         "How the answer moved as the statements changed",
-        subtitle="Each step is a date on which a statement changed an input; hover a point for what changed."))
+        subtitle="A step per date on which a statement changed an input (dotted); hover for what changed."))

@@ -87,6 +87,11 @@ class Drawn:
     __hash__ = None  # type: ignore[assignment]  # mutable arrays inside: not hashable
 
     @property
+    def weights(self) -> np.ndarray:
+        """Each option's weight (levels; sums to 1)."""
+        return np.diff(np.concatenate([[0.0], self.cum]))
+
+    @property
     def low(self) -> float:
         """The smallest value it can take in this scenario."""
         return float(self.pinned) if self.pinned is not None else float(np.min(self.values))

@@ -609,7 +609,7 @@ def test_the_timeline_chart_draws_a_step_per_date():
 
     tl = timeline.timeline_tables(load_scenario(SCENARIOS / "baseline.toml"), replications=100)["timeline"]
     spec = charts.spec(charts.timeline(tl))
-    values = next(iter(spec["datasets"].values()))
+    values = [v for data in spec["datasets"].values() for v in data]
     assert {v["component"] for v in values} == {"land", "air", "sea"}
     assert len({v["as_of"] for v in values}) == len(timeline.as_of_choices())
     assert charts.timeline(tl.iloc[0:0]) is None
