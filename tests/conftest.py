@@ -49,10 +49,14 @@ SLOW_TESTS = {
     "test_analyse_command_writes_tables_with_a_manifest": "runs three analyses end to end",
     "test_mesa_equals_ensemble_on_generated_scenarios": "many generated scenarios through both engines",
     "test_engines_agree_statistically_with_their_own_randomness": "large samples from both engines",
+    "test_who_decides_runs_only_on_demand_and_says_when_it_is_stale": "runs an analysis in the app",
+    "test_no_run_rises_above_the_ceiling": "many generated scenarios through the engine",
+    "test_a_killed_parent_takes_its_workers_with_it_and_the_next_run_removes_its_spool": "starts and kills a batch",
+    "test_python_dash_m_and_sources": "starts Python twice",
 }
 """Single slow tests, with why."""
 
-FAST_SCENARIOS = {"baseline.toml", "backstop_withdrawn_month_12.toml"}
+FAST_SCENARIOS = {"baseline.toml"}
 """Tests run once per shipped scenario keep these in the fast tier; the other scenarios are slow."""
 
 
