@@ -27,12 +27,13 @@ from sim.baseline import BACKSTOP_LEVELS, LEDGER_START, Baseline, Sourced, load_
 from sim.outcomes import CANNOT, VERDICT_BANDS
 from sim.params import compile_params, default_threshold
 from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, country_fields, scenario_from_text
+from sim.uncertainty import UNCERTAIN
 
 COMPONENT_UNITS: dict[str, str] = {"land": "troops", "air": "aircraft", "sea": "vessels"}
 """Short unit of each component, for labels and axes."""
 
 BACKSTOP_LABELS: dict[str, str] = {
-    "uncertain": "Uncertain (drawn)",
+    UNCERTAIN: "Uncertain (drawn)",
     "none": "None",
     "intelligence": "Intelligence",
     "command_and_control": "Command & control",
@@ -670,7 +671,7 @@ def obstacle_words(binding: Sequence[tuple[str, Sequence[tuple[str, float]]]], b
     name, who = binding[0]
     names = [n for n, _ in who]
     many = len(names) > 1
-    if name == "us_backstop" and backstop == "uncertain":
+    if name == "us_backstop" and backstop == UNCERTAIN:
         return (f"{_names(names)} may want more from the US for {'their' if many else 'its'} troops than it gives "
                 "(what the US gives is uncertain)")
     if name == "us_backstop":
@@ -905,7 +906,7 @@ def state_to_query(state: Mapping[str, Any], defaults: Mapping[str, Any]) -> dic
 
 
 _CHOICES: dict[str, tuple[Any, ...]] = {
-    "us_backstop": ("uncertain", *BACKSTOP_LEVELS), "russia_stance": ("reject", "tolerate"),
+    "us_backstop": (UNCERTAIN, *BACKSTOP_LEVELS), "russia_stance": ("reject", "tolerate"),
     "air_mission": ("air_support", "no_fly_zone"),
 }
 

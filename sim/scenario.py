@@ -39,9 +39,9 @@ from typing import Annotated, Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.baseline import COUNTRY_FIELDS, LEDGER_START, Baseline, DataError, Sourced, load_baseline
+from sim.baseline import BACKSTOP_LEVELS, COUNTRY_FIELDS, LEDGER_START, Baseline, DataError, Sourced, load_baseline
 from sim.ledger import check_as_of
-from sim.uncertainty import UNCERTAIN
+from sim.uncertainty import LEVEL_UNCERTAINTIES, UNCERTAIN
 from sim.words import printable
 
 MAX_FILE_BYTES = 256 * 1024
@@ -51,10 +51,10 @@ MAX_EXTENDS_DEPTH = 8
 MAX_SWEEP_POINTS = 10_000
 MAX_REPLICATIONS = 10_000_000
 
-BackstopLevel = Literal["none", "intelligence", "command_and_control", "air_cover", "us_command"]
-MaybeLevel = BackstopLevel | Literal["uncertain"]
+BackstopLevel = Literal[BACKSTOP_LEVELS]  # the levels, from their one declaration (sim.baseline)
+MaybeLevel = Literal[(*BACKSTOP_LEVELS, UNCERTAIN)]  # one Literal: one clear error for a bad value
 """A level, or ``"uncertain"``: drawn per run from the declared uncertainty (sim/data [uncertainties])."""
-RequiredLevel = BackstopLevel | Literal["backstop_required_by_leads", "backstop_required_by_others"]
+RequiredLevel = Literal[(*BACKSTOP_LEVELS, *LEVEL_UNCERTAINTIES)]  # a level, or the uncertainty that draws it
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 SourceQuality = Literal["official", "wire_or_record", "analysis", "aggregator", "state_media"]
 """A source's quality (sim.baseline.SOURCE_QUALITIES); a scenario may leave out statements resting on some."""
