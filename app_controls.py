@@ -151,8 +151,7 @@ def conditions(base: Scenario, defaults: dict[str, Any], controls: list[CountryC
     needs = [f"{lv[lvl].lower()}: {', '.join(n) if len(n) <= 4 else f'{len(n)} countries'}"
              for lvl, n in appstate.backstop_requirements(controls, base, baseline).items() if n and lvl != "none"]
     day = st.session_state.get("as_of", defaults["as_of"])
-    dated = base if day == defaults["as_of"] else base.with_changes({"as_of": day})
-    options = ", ".join(f"{lv[k].lower()} {w:.0%}" for k, w in appstate.backstop_options(dated, baseline).items())
+    options = appstate.backstop_options_text(base, day, baseline)
     st.caption((f"Offered in the articles: {lv[offered.value].lower()}, but nothing promised: 'uncertain' draws "
                 f"it per run ({options}, as of {day}). " if offered else "")
                + ("Countries require " + "; ".join(needs) + "." if needs else "")

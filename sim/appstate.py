@@ -27,20 +27,16 @@ from sim.baseline import BACKSTOP_LEVELS, LEDGER_START, Baseline, Sourced, load_
 from sim.outcomes import CANNOT, VERDICT_BANDS
 from sim.params import compile_params, default_threshold
 from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, country_fields, scenario_from_text
-from sim.uncertainty import UNCERTAIN
+from sim.uncertainty import LEVEL_UNCERTAINTIES, UNCERTAIN, declared
 
 COMPONENT_UNITS: dict[str, str] = {"land": "troops", "air": "aircraft", "sea": "vessels"}
 """Short unit of each component, for labels and axes."""
 
 BACKSTOP_LABELS: dict[str, str] = {
     UNCERTAIN: "Uncertain (drawn)",
-    "none": "None",
-    "intelligence": "Intelligence",
-    "command_and_control": "Command & control",
-    "air_cover": "Air cover",
-    "us_command": "US command",
-    "backstop_required_by_leads": "What the lead nations require (uncertain: command & control or air cover)",
-    "backstop_required_by_others": "What the other contributors require (uncertain: command & control or air cover)",
+    **{level: words.LEVEL_LABELS[level][:1].upper() + words.LEVEL_LABELS[level][1:] for level in BACKSTOP_LEVELS},
+    **{name: declared(name).label[:1].upper() + declared(name).label[1:] + " (drawn per run)"
+       for name in LEVEL_UNCERTAINTIES},
 }
 """Readable names of the US backstop levels, lowest to highest (:data:`sim.baseline.BACKSTOP_LEVELS`), and of
 "uncertain": drawn per run from the declared options (sim/data [uncertainties])."""
@@ -600,6 +596,12 @@ def provenance_rows(scenario: Scenario, iso3: str, baseline: Baseline | None = N
     return pd.DataFrame(rows)
 
 
+def backstop_options_text(scenario: Scenario, as_of: str, baseline: Baseline | None = None) -> str:
+    """What the US may give as of ``as_of`` when left uncertain, in words with weights ("intelligence 30%, ...")."""
+    dated = scenario if as_of == (scenario.as_of or LEDGER_START) else scenario.with_changes({"as_of": as_of})
+    return ", ".join(f"{BACKSTOP_LABELS[k].lower()} {w:.0%}" for k, w in backstop_options(dated, baseline).items())
+
+
 def backstop_options(scenario: Scenario, baseline: Baseline | None = None) -> dict[str, float]:
     """What the US may give when the backstop is left uncertain, with each level's weight.
 
@@ -607,7 +609,7 @@ def backstop_options(scenario: Scenario, baseline: Baseline | None = None) -> di
     """
     d = compile_params(scenario, baseline).uncertainty("us_backstop")
     if d.pinned is not None:
-        d = compile_params(scenario.with_changes({"levers.us_backstop": "uncertain"}), baseline).uncertainty(
+        d = compile_params(scenario.with_changes({"levers.us_backstop": UNCERTAIN}), baseline).uncertainty(
             "us_backstop")
     return {BACKSTOP_LEVELS[int(v)]: float(w) for v, w in zip(d.values, d.weights, strict=True)}
 
@@ -636,12 +638,10 @@ def verdict_words(row) -> str:
 
 def threshold_text(row) -> str:
     """A summary row's threshold for a reader: one number, or the range it is drawn from."""
-    if row.threshold_low == row.threshold_high:
-        return f"{row.threshold_low:,.0f}"
-    return f"{row.threshold_low:,.0f}–{row.threshold_high:,.0f}"
+    return words.threshold_text(row.threshold_low, row.threshold_high)
 
 
-VERDICT_TONE = {"likely met": "good", "uncertain": "mixed", "unlikely": "bad", CANNOT: "bad"}
+VERDICT_TONE = {**dict(zip((word for _, word in VERDICT_BANDS), ("good", "mixed", "bad"), strict=True)), CANNOT: "bad"}
 """Colour class of each verdict word (the page maps these to colours)."""
 
 

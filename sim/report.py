@@ -18,9 +18,8 @@ def _n(x: float) -> str:
 
 
 def _threshold(row) -> str:
-    if row.threshold_low == row.threshold_high:
-        return _n(row.threshold_low)
-    return f"{_n(row.threshold_low)}-{_n(row.threshold_high)} (drawn)"
+    text = words.threshold_text(row.threshold_low, row.threshold_high, dash="-")
+    return text if row.threshold_low == row.threshold_high else f"{text} (drawn)"
 
 
 def _ceiling(row) -> str:

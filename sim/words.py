@@ -54,6 +54,11 @@ LEVEL_LABELS: dict[str, str] = {
 """US backstop levels in words, lowest to highest."""
 
 
+def threshold_text(low: float, high: float, dash: str = "–") -> str:
+    """A threshold for a reader: one number, or the range it is drawn from per run."""
+    return f"{low:,.0f}" if low == high else f"{low:,.0f}{dash}{high:,.0f}"
+
+
 def band_label(band: str) -> str:
     """A band of the drivers table in words: a backstop level by name, a range as it is."""
     return LEVEL_LABELS.get(band, band)
