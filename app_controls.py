@@ -16,6 +16,7 @@ import streamlit as st
 from sim import appstate
 from sim.appstate import CountryControl, RangeControl
 from sim.baseline import BACKSTOP_LEVELS, Baseline
+from sim.concepts import lever
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.uncertainty import UNCERTAIN
 
@@ -177,7 +178,8 @@ def conditions(base: Scenario, defaults: dict[str, Any], controls: list[CountryC
        min_value=0.0, max_value=100.0, step=0.5, format="%.1f%%", disabled=stance != "reject",
        help="A struck country may withdraw." if stance == "reject" else "Only while Russia rejects the force.")
     widget(st.slider, "rotation_ratio", defaults["rotation_ratio"],
-           "Rotation ratio (troops at home per soldier deployed)", min_value=1.0, max_value=10.0, step=0.5,
+           "Rotation ratio (troops at home per soldier deployed)", min_value=lever("levers.rotation_ratio").low,
+           max_value=lever("levers.rotation_ratio").high, step=lever("levers.rotation_ratio").step,
            format="%.1f : 1",
            help="Rule of thirds: 3. Sets what each country can sustain, and so each troop slider's end.")
     widget(st.radio, "air_mission", defaults["air_mission"], "Air mission", ["air_support", "no_fly_zone"],
@@ -200,9 +202,10 @@ def sidebar_settings(defaults: dict[str, Any], baseline: Baseline) -> None:
                 help="The figures the articles give: 10,000 to 100,000 (A004), 30,000 (A000), 30-40,000 (A002).")
     if choice == appstate.CUSTOM:
         widget(sb.number_input, "threshold_land_custom", defaults["threshold_land_custom"],
-               "Custom land threshold (troops)", min_value=1, max_value=2_000_000, step=1000)
+               "Custom land threshold (troops)", min_value=1, max_value=int(lever("thresholds.land").high), step=1000)
     mission = st.session_state.get("air_mission", defaults["air_mission"])
-    for comp, limit, unit in (("air", 10_000, "aircraft"), ("sea", 1_000, "vessels")):
+    for comp, unit in (("air", "aircraft"), ("sea", "vessels")):
+        limit = int(lever(f"thresholds.{comp}").high)
         data = appstate.default_threshold(comp, mission, baseline)
         note = "an assumption: no article gives a figure" if data.assumption else data.label()
         drawn = f"{data.value[0]:,}-{data.value[1]:,}"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import rules, words
+from sim import concepts, rules, words
 from sim.baseline import BACKSTOP_LEVELS, LEDGER_START, Baseline, Sourced, load_baseline
 from sim.outcomes import CANNOT, VERDICT_BANDS
 from sim.params import compile_params, default_threshold
@@ -53,9 +53,7 @@ GROUPS: tuple[str, ...] = (
 )
 """Stance groups the country list is sorted into, in display order."""
 
-NOT_IN_FORCE_ROLES = {"backstop": "its support is the US-backstop lever, not a contribution",
-                      "host": "Ukraine's own army is the core guarantee, not part of the force's count",
-                      "adversary": "Russia's stance and strikes are levers (Russia's stance, incident rate)"}
+NOT_IN_FORCE_ROLES = {name: role.why for name, role in concepts.NOT_COUNTED.items()}  # declared in sim.concepts
 """Roles that contribute nothing to the count, with why; these countries get no sliders."""
 
 CONDITION_LABELS = words.CONDITION_LABELS  # declared once, in sim.words (the command line uses them too)
@@ -747,21 +745,8 @@ GLOSSARY: dict[str, str] = {
 """The few terms the page keeps, each in one or two plain sentences."""
 
 
-FIELD_LABELS: dict[str, str] = {
-    "role": "Role", "is_lead": "Lead nation", "coalition_member": "Member of the coalition",
-    "land_stance": "Stance on troops", "land_share": "Troops offered (share of its active army)",
-    "land_troops": "Troops offered", "air_stance": "Stance on aircraft", "air": "Combat aircraft offered",
-    "sea_stance": "Stance on vessels", "sea": "Mine-countermeasure vessels offered", "training": "Training",
-    "materiel": "Materiel", "p_participate": "Chance it takes part", "required_backstop": "US backstop it requires",
-    "requires_un_framework": "Needs a UN framework", "mandate_delay_months": "Months to get parliament's mandate",
-    "follows_leads": "Deploys only beside the lead nations", "momentum_threshold": "Joins once others have deployed",
-    "border_priority": "Keeps troops home while the eastern border is not secure",
-    "government_fall_hazard": "Chance its government falls, each month",
-    "withdraw_if_government_falls": "Chance it leaves if its government falls",
-    "casualty_withdraw_prob": "Chance it leaves after an attack on its troops",
-    "government_falls_month": "Government falls in month", "active_personnel": "Active military personnel",
-    "mine_vessels": "Mine-countermeasure vessels it has",
-}
+FIELD_LABELS: dict[str, str] = {**concepts.FIELD_LABELS, "active_personnel": "Active military personnel",
+                                "mine_vessels": "Mine-countermeasure vessels it has"}
 """Plain names of a country's data fields (the page never shows the field names themselves)."""
 
 _PROB_FIELDS = {"p_participate", "government_fall_hazard", "withdraw_if_government_falls", "casualty_withdraw_prob"}

@@ -11,23 +11,14 @@ import csv
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from typing import Any
 
-from sim import rules
-from sim.uncertainty import LEVEL_UNCERTAINTIES, UNCERTAINTIES
-
-BACKSTOP_LEVELS: tuple[str, ...] = ("none", "intelligence", "command_and_control", "air_cover", "us_command")
-"""US backstop levels, lowest to highest; a country's requirement is met when the offered level is >= it."""
-
-COMPONENTS: tuple[str, ...] = rules.COMPONENTS
-"""Components of the force; units: troops, combat aircraft, mine-countermeasure vessels."""
-
-ROLES = ("contributor", "observer", "outside", "backstop", "host", "adversary")
-STANCES = (
-    "willing", "conditional", "considering", "ruled_out", "not_stated", "none", "materiel", "backstop", "host",
-)
+from sim import concepts
+from sim.concepts import BACKSTOP_LEVELS, COMPONENTS, ROLES, STANCES  # noqa: F401  (declared there, used here)
+from sim.fields import data_value_ok, expected
+from sim.uncertainty import UNCERTAINTIES
 
 
 class DataError(ValueError):
@@ -87,7 +78,6 @@ class Country:
         return self.fields[key].value
 
 
-# Field name -> (checker, expected description). Checkers return True when the value is acceptable.
 def _is_prob(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and 0.0 <= v <= 1.0
 
@@ -100,41 +90,16 @@ def _is_nonneg_num(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
 
 
-def _is_range(check):
-    def inner(v: Any) -> bool:
-        return isinstance(v, list) and len(v) == 2 and all(check(x) for x in v) and v[0] <= v[1]
-
-    return inner
+def _is_range_of(v: Any, check) -> bool:
+    return isinstance(v, list) and len(v) == 2 and all(check(x) for x in v) and v[0] <= v[1]
 
 
 COUNTRY_FIELDS: dict[str, tuple[Any, str]] = {
-    "role": (lambda v: v in ROLES, f"one of {ROLES}"),
-    "is_lead": (lambda v: isinstance(v, bool), "true or false"),
-    "coalition_member": (lambda v: isinstance(v, bool), "true or false"),
-    "land_stance": (lambda v: v in STANCES, f"one of {STANCES}"),
-    "air_stance": (lambda v: v in STANCES, f"one of {STANCES}"),
-    "sea_stance": (lambda v: v in STANCES, f"one of {STANCES}"),
-    "training": (lambda v: isinstance(v, str), "a string"),
-    "materiel": (lambda v: isinstance(v, str), "a string"),
-    "land_share": (_is_range(_is_prob), "[min, max] shares of active personnel in [0, 1], min <= max"),
-    "land_troops": (_is_range(_is_nonneg_int), "[min, max] whole numbers of troops >= 0, min <= max"),
-    "air": (_is_range(_is_nonneg_int), "[min, max] whole numbers of aircraft >= 0, min <= max"),
-    "sea": (_is_range(_is_nonneg_int), "[min, max] whole numbers of vessels >= 0, min <= max"),
-    "p_participate": (_is_prob, "a probability in [0, 1]"),
-    "p_troops": (_is_prob, "a probability in [0, 1] (that it sends land troops, if it takes part)"),
-    "required_backstop": (lambda v: v in BACKSTOP_LEVELS or v in LEVEL_UNCERTAINTIES,
-                          f"one of {BACKSTOP_LEVELS}, or a declared uncertainty {LEVEL_UNCERTAINTIES}"),
-    "requires_un_framework": (lambda v: isinstance(v, bool), "true or false"),
-    "mandate_delay_months": (_is_nonneg_int, "a whole number of months >= 0"),
-    "follows_leads": (lambda v: isinstance(v, bool), "true or false"),
-    "momentum_threshold": (_is_nonneg_num, "a number of troops >= 0"),
-    "border_priority": (lambda v: isinstance(v, bool), "true or false"),
-    "government_fall_hazard": (_is_prob, "a monthly probability in [0, 1]"),
-    "withdraw_if_government_falls": (_is_prob, "a probability in [0, 1]"),
-    "casualty_withdraw_prob": (_is_prob, "a probability in [0, 1]"),
-}
+    q.name: (partial(data_value_ok, q), expected(q)) for q in concepts.DATA_FIELDS}
+"""Field name -> (checker, expected description), derived from the declarations (:mod:`sim.concepts`):
+the same types and bounds as a scenario's overrides. Checkers return True when the value is acceptable."""
 
-OPTIONAL_FIELDS = frozenset({"land_troops"})
+OPTIONAL_FIELDS = frozenset(q.name for q in concepts.DATA_FIELDS if q.optional)
 """Country fields a profile need not give: ``land_troops`` (a sourced pledge in troops) replaces
 ``land_share`` where a country's own figure was reported."""
 QUOTED_KINDS = ("article", "report")
@@ -290,10 +255,6 @@ def _check_field(file: str, origin: str, name: str, s: Sourced) -> None:
         raise DataError(f"{file}: {origin}: got {s.value!r}; expected {expected}")
 
 
-def _is_range_of(v: Any, check) -> bool:
-    return _is_range(check)(v)
-
-
 def _check_uncertainties(file: str, data: Mapping[str, Sourced]) -> None:
     """Every declared uncertainty (sim/uncertainty.py) has options or a range here, and nothing else does."""
     declared = {u.name: u for u in UNCERTAINTIES}
@@ -317,16 +278,21 @@ def _check_uncertainties(file: str, data: Mapping[str, Sourced]) -> None:
             raise DataError(f"{file}: {origin}: got {v!r}; expected {expected}")
 
 
-def _check_conditions(file: str, data: Mapping[str, Sourced]) -> None:
-    """Every condition of sim.rules.CONDITIONS says which components it binds, and nothing else is listed."""
-    names = set(rules.CONDITIONS.values())
-    for name in sorted(names ^ set(data)):
-        where = "missing" if name in names else "not a condition of sim.rules.CONDITIONS"
-        raise DataError(f"{file}: conditions.{name}: {where}; expected one entry per condition {sorted(names)}")
-    for name, s in data.items():
-        v = s.value
-        if not (isinstance(v, list) and v and all(c in COMPONENTS for c in v) and len(set(v)) == len(v)):
-            raise DataError(f"{file}: conditions.{name}: got {v!r}; expected a non-empty list of {COMPONENTS}")
+def _declared_conditions(file: str, data: Mapping[str, Any], sources: Mapping[str, Any]) -> dict[str, Sourced]:
+    """Which components each condition binds, with its provenance, from the declarations (sim/concepts.py).
+
+    Checked as the data's own values are (known sources, short quotes).
+    """
+    if "conditions" in data:
+        raise DataError(f"{file}: conditions: the components each condition binds are declared with the "
+                        "condition, in sim/concepts.py; expected no [conditions] table here")
+    out = {}
+    for c in concepts.CONDITIONS_DECLARED:
+        raw = {k: v for k, v in (("source", c.source), ("quote", c.quote), ("assumption", c.assumption),
+                                 ("note", c.note)) if v is not None}
+        out[c.name] = _sourced({"value": list(c.binds), **raw}, f"conditions.{c.name}", sources,
+                               "sim/concepts.py")
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -408,8 +374,7 @@ def _load_period_baseline() -> Baseline:
     uncertainties = {k: _sourced(v, f"uncertainties.{k}", sources, file)
                      for k, v in data.get("uncertainties", {}).items()}
     _check_uncertainties(file, uncertainties)
-    conditions = {k: _sourced(v, f"conditions.{k}", sources, file) for k, v in data.get("conditions", {}).items()}
-    _check_conditions(file, conditions)
+    conditions = _declared_conditions(file, data, sources)
 
     claims = {k: tuple(v) for k, v in data["claims"].items()}
     base = Baseline(countries=tuple(countries), force=force, backstop=backstop, sources=sources,

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim import rules, words
+from sim import words
+from sim.concepts import CONDITIONS_DECLARED
 from sim.runner import ScenarioResult
 from sim.uncertainty import declared
-
-HELD_BACK_SHOWN = ("us_backstop", "un_framework", "border_priority", "willingness", "troops_decision",
-                   "lead_nations", "momentum", "parliament_mandate", "government_fell", "incident", "cascade",
-                   "capacity", "ceasefire")
 
 
 def _n(x: float) -> str:
@@ -86,7 +83,7 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
     if len(contrib) > top:
         lines.append(f"  ... and {len(contrib) - top} more")
     lines += ["", "Why countries' troops stayed out (share of runs in which each reason held its land pledge back):"]
-    cols = [c for c in HELD_BACK_SHOWN if f"p_held_back_land_{c}" in pc]
+    cols = [c.name for c in CONDITIONS_DECLARED if f"p_held_back_land_{c.name}" in pc]
     seen: list[str] = []
     rows = []
     for row in pc.itertuples():
@@ -106,5 +103,5 @@ def verdict_lines(result: ScenarioResult, *, top: int = 12) -> list[str]:
 
 def condition_glossary() -> list[str]:
     """One line per condition name, as used in the tables, with what it means."""
-    return [f"  {name:<18} {words.CONDITION_TEXT[name]}" for name in rules.CONDITIONS.values()]
+    return [f"  {c.name:<18} {c.text}" for c in CONDITIONS_DECLARED]
 

@@ -1,11 +1,12 @@
 """How a country decides: every rule of the model, once, as a pure function over numpy arrays.
 
-No Mesa, no pandas, no I/O. Each function broadcasts, so one country (plain Python scalars) and
-``[runs, countries]`` arrays go through the same code: the Mesa agents call these on their own state,
-the ensemble engine on whole arrays. The per-month rules use only operators that mean the same on Python
-scalars and numpy arrays (negation is written ``x ^ True``: ``~True`` is ``-2`` in Python).
+No Mesa, no pandas, no I/O; the model's only import is :mod:`sim.concepts`, the declarations. Each
+function broadcasts, so one country (plain Python scalars) and ``[runs, countries]`` arrays go through the
+same code: the Mesa agents call these on their own state, the ensemble engine on whole arrays. The
+per-month rules use only operators that mean the same on Python scalars and numpy arrays (negation is
+written ``x ^ True``: ``~True`` is ``-2`` in Python).
 
-Conditions that hold a country back are reported as bit flags (see :data:`CONDITIONS`), so a whole
+Conditions that hold a country back are reported as bit flags (declared in :mod:`sim.concepts`), so a whole
 ``[runs, countries]`` array of reasons costs one integer per cell.
 """
 
@@ -15,41 +16,23 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-# Bit flags: why a country that has something to offer is not (or no longer) deployed.
-CEASEFIRE = 1 << 0  # no ceasefire in force yet (or ever)
-BACKSTOP = 1 << 1  # the US backstop is below what the country requires
-UN_FRAMEWORK = 1 << 2  # the country requires a UN framework and there is none
-BORDER = 1 << 3  # border priority: land troops stay home while the eastern border is not secure
-WILLINGNESS = 1 << 4  # the country's willingness draw says it does not take part in this run
-GOVERNMENT_FELL = 1 << 5  # its government fell and, with it, its part in the force (out from that month)
-LEADS = 1 << 6  # it follows the lead nations, and none of them is deployed
-MOMENTUM = 1 << 7  # the others' troops on the ground are below its momentum threshold
-MANDATE = 1 << 8  # waiting for a parliamentary mandate (deployment delay)
-INCIDENT = 1 << 9  # it withdrew after an attack on its troops
-CASCADE = 1 << 10  # it withdrew because the force shrank or the lead nations left
-CAPACITY = 1 << 11  # its pledge exceeded what it can sustain and was cut to its capacity
-TROOPS = 1 << 12  # it takes part, but its troops-decision draw says it sends no land troops in this run
+from sim.concepts import BIT, COMPONENTS, CONDITIONS  # noqa: F401  (re-exported: the rules' vocabulary)
 
-CONDITIONS: dict[int, str] = {
-    CEASEFIRE: "ceasefire",
-    BACKSTOP: "us_backstop",
-    UN_FRAMEWORK: "un_framework",
-    BORDER: "border_priority",
-    WILLINGNESS: "willingness",
-    GOVERNMENT_FELL: "government_fell",
-    LEADS: "lead_nations",
-    MOMENTUM: "momentum",
-    MANDATE: "parliament_mandate",
-    INCIDENT: "incident",
-    CASCADE: "cascade",
-    CAPACITY: "capacity",
-    TROOPS: "troops_decision",
-}
-"""Bit -> short name used in tables. Which components (land, air, sea) each condition binds is data, with
-its source (``sim/data/countries.toml`` ``[conditions]``), compiled into one bit mask per component."""
-
-COMPONENTS = ("land", "air", "sea")
-"""The components of the force, in the order of every ``[..., 3]`` axis."""
+# Bit flags: why a country that has something to offer is not (or no longer) deployed. Each condition is
+# declared once, with its bit, words and the components it binds, in sim.concepts; the rules name them here.
+CEASEFIRE = BIT["ceasefire"]  # no ceasefire in force yet (or ever)
+BACKSTOP = BIT["us_backstop"]  # the US backstop is below what the country requires
+UN_FRAMEWORK = BIT["un_framework"]  # the country requires a UN framework and there is none
+BORDER = BIT["border_priority"]  # border priority: land troops stay home while the eastern border is not secure
+WILLINGNESS = BIT["willingness"]  # the country's willingness draw says it does not take part in this run
+GOVERNMENT_FELL = BIT["government_fell"]  # its government fell and, with it, its part in the force
+LEADS = BIT["lead_nations"]  # it follows the lead nations, and none of them is deployed
+MOMENTUM = BIT["momentum"]  # the others' troops on the ground are below its momentum threshold
+MANDATE = BIT["parliament_mandate"]  # waiting for a parliamentary mandate (deployment delay)
+INCIDENT = BIT["incident"]  # it withdrew after an attack on its troops
+CASCADE = BIT["cascade"]  # it withdrew because the force shrank or the lead nations left
+CAPACITY = BIT["capacity"]  # its pledge exceeded what it can sustain and was cut to its capacity
+TROOPS = BIT["troops_decision"]  # it takes part, but its troops-decision draw says it sends no land troops
 
 NEVER = np.iinfo(np.int32).max
 """A month that never comes (e.g. no ceasefire, no fall of government)."""

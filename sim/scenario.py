@@ -30,140 +30,63 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from sim.baseline import BACKSTOP_LEVELS, COUNTRY_FIELDS, LEDGER_START, Baseline, DataError, Sourced, load_baseline
+from sim import concepts, rules
+from sim.baseline import COUNTRY_FIELDS, LEDGER_START, Baseline, DataError, Sourced, load_baseline
+from sim.concepts import MAX_HORIZON_MONTHS, RANGE_FIELDS  # noqa: F401  (part of this module's API)
+from sim.fields import BackstopChange, Strict, model  # noqa: F401  (BackstopChange: part of the schema)
 from sim.ledger import check_as_of
-from sim.uncertainty import LEVEL_UNCERTAINTIES, UNCERTAIN
-from sim.words import printable
+from sim.scenario_files import (  # noqa: F401  (MAX_FILE_BYTES, parse_toml_text: part of this module's API)
+    MAX_FILE_BYTES,
+    ScenarioError,
+    as_tuples,
+    parse_toml_text,
+    read_toml,
+    resolve_extends,
+)
 
-MAX_FILE_BYTES = 256 * 1024
-MAX_NESTING = 6
-MAX_HORIZON_MONTHS = 600
-MAX_EXTENDS_DEPTH = 8
 MAX_SWEEP_POINTS = 10_000
 MAX_REPLICATIONS = 10_000_000
 
-BackstopLevel = Literal[BACKSTOP_LEVELS]  # the levels, from their one declaration (sim.baseline)
-MaybeLevel = Literal[(*BACKSTOP_LEVELS, UNCERTAIN)]  # one Literal: one clear error for a bad value
-"""A level, or ``"uncertain"``: drawn per run from the declared uncertainty (sim/data [uncertainties])."""
-RequiredLevel = Literal[(*BACKSTOP_LEVELS, *LEVEL_UNCERTAINTIES)]  # a level, or the uncertainty that draws it
-Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 SourceQuality = Literal["official", "wire_or_record", "analysis", "aggregator", "state_media"]
 """A source's quality (sim.baseline.SOURCE_QUALITIES); a scenario may leave out statements resting on some."""
 
-
-class ScenarioError(ValueError):
-    """A scenario is invalid. ``errors`` lists ``(file, field, message)`` for every problem found."""
-
-    def __init__(self, errors: list[tuple[str, str, str]]):
-        self.errors = errors
-        # printable: a key or file name holding terminal escape codes is shown, never obeyed
-        lines = [printable(f"{f}: {fld}: {msg}" if fld else f"{f}: {msg}") for f, fld, msg in errors]
-        super().__init__("invalid scenario:\n  " + "\n  ".join(lines))
-
-
-class _Strict(BaseModel):
-    # strict: a boolean or a string is never taken for a number (TOML arrays are turned into tuples first)
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class BackstopChange(_Strict):
-    """From ``month`` on, the US backstop is ``level``."""
-
-    month: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)]
-    level: BackstopLevel
-
-
-class Levers(_Strict):
-    """The global levers. Units: months, per-month probabilities, a rotation ratio (>= 1), a share.
+# The schema, derived from the declarations (sim.concepts): one field per lever, threshold, country field.
+Levers = model("Levers", concepts.LEVERS, """The global levers (:data:`sim.concepts.LEVERS`).
 
     ``us_backstop``, ``backstop_required_by_leads``, ``backstop_required_by_others`` and ``army_share``
     pin a declared uncertainty (:mod:`sim.uncertainty`); ``"uncertain"`` (or no ``army_share``) leaves it
     drawn per run.
-    """
-
-    us_backstop: MaybeLevel
-    backstop_required_by_leads: MaybeLevel = UNCERTAIN
-    backstop_required_by_others: MaybeLevel = UNCERTAIN
-    army_share: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
-    us_backstop_changes: tuple[BackstopChange, ...] = ()
-    ceasefire: bool
-    ceasefire_month: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)]
-    un_framework: bool
-    eastern_border_secure: bool
-    russia_stance: Literal["reject", "tolerate"]
-    incident_rate: Prob
-    rotation_ratio: Annotated[float, Field(ge=1.0, le=10.0)]
-    horizon_months: Annotated[int, Field(ge=1, le=MAX_HORIZON_MONTHS)]
-    air_mission: Literal["air_support", "no_fly_zone"]
-
-
-class Thresholds(_Strict):
-    """Threshold each component must hold over the assessment window: troops, aircraft, vessels.
+    """)
+Thresholds = model("Thresholds", concepts.THRESHOLDS, """Threshold each component must hold over the
+    assessment window: troops, aircraft, vessels (:data:`sim.concepts.THRESHOLDS`).
 
     Air and sea pin a declared uncertainty; left out, they are drawn per run from the data's range.
-    """
+    """)
+CountryOverride = model("CountryOverride", concepts.OVERRIDE_FIELDS, """Per-country changes
+    (:data:`sim.concepts.COUNTRY_FIELDS` that a scenario may override).
 
-    land: Annotated[float, Field(gt=0, le=2_000_000)]
-    air: Annotated[float, Field(gt=0, le=10_000)] | None = None
-    sea: Annotated[float, Field(gt=0, le=1_000)] | None = None
-
-
-Troops = Annotated[float, Field(ge=0, le=2_000_000)]
-
-
-class CountryOverride(_Strict):
-    """Per-country changes.
-
-    The baseline's fields except ``role``, ``training`` and ``materiel``, plus ``land_troops`` (a
-    [min, max] pledge in troops that replaces ``land_share``) and ``government_falls_month`` (a forced
-    fall of government). Ranges are [min, max] with min <= max (checked in :func:`_validate`).
-    ``is_lead`` and the conditions drive behaviour; the stances and
-    ``coalition_member`` are descriptive (shown and exported), so a changed stance alone changes no
-    result — change the pledge or the conditions.
-    """
-
-    is_lead: bool | None = None
-    coalition_member: bool | None = None
-    land_stance: str | None = None
-    air_stance: str | None = None
-    sea_stance: str | None = None
-    land_share: tuple[Prob, Prob] | None = None
-    land_troops: tuple[Troops, Troops] | None = None
-    air: tuple[Annotated[int, Field(ge=0, le=1000)], Annotated[int, Field(ge=0, le=1000)]] | None = None
-    sea: tuple[Annotated[int, Field(ge=0, le=100)], Annotated[int, Field(ge=0, le=100)]] | None = None
-    p_participate: Prob | None = None
-    p_troops: Prob | None = None
-    required_backstop: RequiredLevel | None = None
-    requires_un_framework: bool | None = None
-    mandate_delay_months: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)] | None = None
-    follows_leads: bool | None = None
-    momentum_threshold: Annotated[float, Field(ge=0, le=2_000_000)] | None = None
-    border_priority: bool | None = None
-    government_fall_hazard: Prob | None = None
-    withdraw_if_government_falls: Prob | None = None
-    casualty_withdraw_prob: Prob | None = None
-    government_falls_month: Annotated[int, Field(ge=0, le=MAX_HORIZON_MONTHS)] | None = None
+    The baseline's fields except ``role``, ``training`` and ``materiel``, plus ``government_falls_month``
+    (a forced fall of government). ``land_troops`` (a [min, max] pledge in troops) replaces ``land_share``.
+    Ranges are [min, max] with min <= max (checked in :func:`_validate`). ``is_lead`` and the conditions
+    drive behaviour; the stances and ``coalition_member`` are descriptive (shown and exported), so a changed
+    stance alone changes no result — change the pledge or the conditions.
+    """, all_optional=True)
 
 
 SWEEPABLE_PREFIXES = ("levers.", "thresholds.", "countries.")
-NOT_CONTRIBUTORS = {
-    "backstop": "the US acts through levers.us_backstop and levers.us_backstop_changes",
-    "adversary": "Russia acts through levers.russia_stance and levers.incident_rate",
-    "host": "Ukraine's own army is the core guarantee, outside the force's count",
-}
+NOT_CONTRIBUTORS = {name: role.instead for name, role in concepts.NOT_COUNTED.items()}
 """Roles whose countries take no per-country overrides, and the levers that stand for them instead."""
 
 
-class Scenario(_Strict):
+class Scenario(Strict):
     """A validated, frozen scenario (after ``extends`` is resolved; before sweep expansion)."""
 
     name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")]
@@ -243,97 +166,6 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _depth(obj: Any, level: int = 0) -> int:
-    if isinstance(obj, dict):
-        return max([_depth(v, level + 1) for v in obj.values()] or [level + 1])
-    if isinstance(obj, list):
-        return max([_depth(v, level + 1) for v in obj] or [level + 1])
-    return level
-
-
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in top.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "sweep":
-            out[k] = _deep_merge(out[k], v)
-        else:
-            out[k] = v
-    return out
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    name = str(path)
-    try:
-        if not path.is_file():
-            what = "a folder" if path.is_dir() else ("not found" if not path.exists() else "not a regular file")
-            raise ScenarioError([(name, "", f"cannot read the file ({what}); a TOML scenario file was expected")])
-        with path.open("rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)  # bounded even if the size on disk lies
-    except (OSError, ValueError) as e:
-        raise ScenarioError([(name, "", f"cannot read the file ({getattr(e, 'strerror', None) or e})")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError([(name, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
-    try:
-        return parse_toml_text(raw.decode("utf-8"), name)
-    except UnicodeDecodeError:
-        raise ScenarioError([(name, "", "not UTF-8 text; a TOML scenario file was expected")]) from None
-
-
-def parse_toml_text(text: str, name: str) -> dict[str, Any]:
-    """Parse TOML text (bounded in size and nesting), raising :class:`ScenarioError` naming ``name``."""
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ScenarioError([(name, "", f"text is larger than {MAX_FILE_BYTES} bytes")])
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError([(name, "", f"not valid TOML: {e}")]) from None
-    except RecursionError:
-        raise ScenarioError([(name, "", f"nested deeper than {MAX_NESTING} levels")]) from None
-    if _depth(data) > MAX_NESTING:
-        raise ScenarioError([(name, "", f"nested deeper than {MAX_NESTING} levels")])
-    return data
-
-
-def _resolve_extends(data: dict[str, Any], path: Path | None, name: str, seen: tuple[str, ...], *,
-                     confined: bool = False) -> dict[str, Any]:
-    parent_ref = data.get("extends")
-    if parent_ref is None:
-        return data
-    if not isinstance(parent_ref, str):
-        raise ScenarioError([(name, "extends", f"got {parent_ref!r}; expected a file name (a string)")])
-    if confined and (Path(parent_ref).name != parent_ref or not parent_ref.endswith(".toml")):
-        raise ScenarioError([(name, "extends", f"got {parent_ref!r}; an uploaded scenario may only extend a "
-                                               "shipped scenario by its file name, e.g. \"baseline.toml\"")])
-    if len(seen) >= MAX_EXTENDS_DEPTH:
-        raise ScenarioError([(name, "extends", f"chain longer than {MAX_EXTENDS_DEPTH} files")])
-    base_dir = path.parent if path is not None else Path("scenarios")
-    try:
-        parent_path = (base_dir / parent_ref).resolve()
-        is_file = parent_path.is_file()
-    except (OSError, ValueError) as e:  # a NUL byte, a name longer than the system allows, a loop of links
-        why = getattr(e, "strerror", None) or str(e)
-        raise ScenarioError([(name, "extends", f"got {parent_ref!r}; not a file name this system can open ({why}); "
-                                               "expected a scenario file such as \"baseline.toml\"")]) from None
-    if str(parent_path) in seen:
-        raise ScenarioError([(name, "extends", f"{parent_ref!r} extends itself (a cycle)")])
-    if not is_file:
-        raise ScenarioError([(name, "extends", f"{parent_ref!r}: no such file next to {name}")])
-    parent = _read_toml(parent_path)
-    parent = _resolve_extends(parent, parent_path, str(parent_path), (*seen, str(parent_path)), confined=confined)
-    child = {k: v for k, v in data.items() if k != "extends"}
-    merged = _deep_merge({k: v for k, v in parent.items() if k not in ("name", "description", "sweep")}, child)
-    return merged
-
-
-def _tuples(obj: Any) -> Any:
-    """TOML arrays as tuples (the schema's sequences are tuples, validated strictly)."""
-    if isinstance(obj, dict):
-        return {k: _tuples(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return tuple(_tuples(v) for v in obj)
-    return obj
-
-
 def _loc(loc: tuple[Any, ...]) -> str:
     parts = []
     for p in loc:
@@ -356,8 +188,8 @@ def _sweep_size(sweep: Any) -> int:
     return math.prod(len(v) if isinstance(v, tuple) else 1 for v in sweep.values())
 
 
-RANGE_FIELDS = ("land_share", "land_troops", "air", "sea")
-"""Country fields that are [min, max] ranges, drawn uniformly per run."""
+LATE_CHOICES = tuple(q.name for q in concepts.OVERRIDE_FIELDS if q.checked_late)
+"""Override fields the schema takes as text and :func:`_raw_errors` checks against their choices."""
 
 
 def _raw_errors(data: Mapping[str, Any], name: str, baseline: Baseline) -> list[tuple[str, str, str]]:
@@ -378,7 +210,7 @@ def _raw_errors(data: Mapping[str, Any], name: str, baseline: Baseline) -> list[
             continue
         if not isinstance(ov, Mapping):
             continue
-        for fld in ("land_stance", "air_stance", "sea_stance"):
+        for fld in LATE_CHOICES:
             v = ov.get(fld)
             if isinstance(v, str):
                 ok, expected = COUNTRY_FIELDS[fld]
@@ -428,8 +260,9 @@ def _raw_errors(data: Mapping[str, Any], name: str, baseline: Baseline) -> list[
                        "Russia's vote, and Russia wants to be among the guarantors (A002)"))
     ceasefire, ceasefire_month = levers.get("ceasefire"), _number(levers.get("ceasefire_month"))
     if isinstance(ceasefire, bool) and ceasefire_month is not None and horizon is not None:
-        build_up = baseline.force["build_up_months"].value
-        first_tested = (ceasefire_month if ceasefire else 0) + build_up
+        build_up = baseline.force["build_up_months"].value  # where the window would start, horizon unbounded:
+        first_tested = int(rules.assessment_start(ceasefire_month if ceasefire else rules.NEVER, build_up,
+                                                  rules.NEVER))
         if ceasefire and ceasefire_month >= horizon:
             errors.append((name, "levers.ceasefire_month",
                            f"got {ceasefire_month}; expected a month before horizon_months ({horizon}), or "
@@ -485,7 +318,7 @@ def _sweep_value_errors(scen: Scenario, name: str, already: list[tuple[str, str,
 
 def _validate(data: dict[str, Any], name: str, baseline: Baseline | None = None) -> Scenario:
     errors: list[tuple[str, str, str]] = []
-    data = _tuples(dict(data))
+    data = as_tuples(dict(data))
     if isinstance(data.get("as_of"), date):  # a TOML date (as_of = 2026-01-06) reads as a date
         data["as_of"] = data["as_of"].isoformat()
     data.setdefault("source_file", name)
@@ -516,8 +349,8 @@ def _validate(data: dict[str, Any], name: str, baseline: Baseline | None = None)
 def load_scenario(path: str | Path, baseline: Baseline | None = None) -> Scenario:
     """Read, resolve ``extends``, validate and freeze one scenario file."""
     path = Path(path)
-    data = _read_toml(path)
-    data = _resolve_extends(data, path, str(path), (str(path.resolve()),))
+    data = read_toml(path)
+    data = resolve_extends(data, path, str(path), (str(path.resolve()),))
     return _validate(data, str(path), baseline)
 
 
@@ -525,7 +358,7 @@ def scenario_from_text(text: str, name: str = "<uploaded>", *, base_dir: Path | 
     """Validate scenario TOML given as text (an upload); ``extends`` is looked up in ``base_dir``."""
     data = parse_toml_text(text, name)
     fake = (base_dir / "_uploaded.toml") if base_dir is not None else None
-    data = _resolve_extends(data, fake, name, (), confined=True)
+    data = resolve_extends(data, fake, name, (), confined=True)
     return _validate(data, name)
 
 

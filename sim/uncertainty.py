@@ -15,9 +15,7 @@ from typing import Literal
 import numpy as np
 
 from sim import rules
-
-UNCERTAIN = "uncertain"
-"""The value of a pinning field that leaves the quantity drawn per run (the default)."""
+from sim.concepts import UNCERTAIN
 
 
 @dataclass(frozen=True)

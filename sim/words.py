@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from sim.concepts import CONDITIONS_DECLARED, LEVELS, UNITS
+
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
@@ -21,36 +23,13 @@ def printable(text: object) -> str:
                         str(text))
 
 
-CONDITION_LABELS: dict[str, str] = {
-    "ceasefire": "No ceasefire yet", "us_backstop": "US backstop too low", "un_framework": "No UN framework",
-    "border_priority": "Border priority", "willingness": "Not willing (draw)", "government_fell": "Government fell",
-    "lead_nations": "Lead nations absent", "momentum": "Too few others deployed",
-    "parliament_mandate": "Awaiting mandate", "incident": "Left after an attack",
-    "cascade": "Left as force shrank", "capacity": "Pledge over capacity", "troops_decision": "No troops (draw)",
-}
-"""Short display names of the conditions of :data:`sim.rules.CONDITIONS` (why a country stayed out)."""
+CONDITION_LABELS: dict[str, str] = {c.name: c.label for c in CONDITIONS_DECLARED}
+"""Short display names of the conditions (why a country stayed out), from their declarations."""
 
-CONDITION_TEXT: dict[str, str] = {
-    "ceasefire": "no ceasefire in force yet",
-    "us_backstop": "the US backstop is below what the country requires",
-    "un_framework": "the country requires a UN framework and there is none",
-    "border_priority": "land troops stay home while the eastern border is not secure",
-    "willingness": "the country's willingness draw said it does not take part",
-    "government_fell": "its government fell and it withdrew",
-    "lead_nations": "it follows the lead nations and none was deployed",
-    "momentum": "the others had fewer troops deployed than its momentum threshold",
-    "parliament_mandate": "waiting for a parliament's mandate",
-    "incident": "it withdrew after an attack on its troops",
-    "cascade": "it withdrew because the force shrank or the leads left",
-    "capacity": "its pledge exceeded what it can sustain and was cut",
-    "troops_decision": "it takes part, but its troops decision (a draw) said no land troops",
-}
+CONDITION_TEXT: dict[str, str] = {c.name: c.text for c in CONDITIONS_DECLARED}
 """What each condition means, in a sentence."""
 
-LEVEL_LABELS: dict[str, str] = {
-    "none": "none", "intelligence": "intelligence", "command_and_control": "command & control",
-    "air_cover": "air cover", "us_command": "US command",
-}
+LEVEL_LABELS: dict[str, str] = LEVELS
 """US backstop levels in words, lowest to highest."""
 
 
@@ -138,9 +117,6 @@ COLUMNS: dict[str, str] = {
 """What the outcome tables' columns mean, for the ``columns`` sheet of tables.xlsx (``docs/outputs.md`` has
 the full account). ``{c}`` stands for a component, ``{name}`` for a condition, ``{q}`` for a percentile."""
 
-_UNITS = {"land": "troops", "air": "combat aircraft", "sea": "mine-countermeasure vessels"}
-
-
 def column_meaning(column: str) -> str | None:
     """What an outcome-table column means, or None if this module does not describe it."""
     if column in COLUMNS:
@@ -153,7 +129,7 @@ def column_meaning(column: str) -> str | None:
         if m := re.fullmatch(rx, column):
             g = m.groupdict()
             if "c" in g:
-                g["c"] = f"{g['c']} ({_UNITS[g['c']]})"
+                g["c"] = f"{g['c']} ({UNITS[g['c']]})"
             if "name" in g:
                 g.update(label=CONDITION_LABELS[g["name"]], text=CONDITION_TEXT[g["name"]])
             if "q" in g:

@@ -182,6 +182,28 @@ def test_articles_picture_is_encoded():
     assert base.backstop["asked_for"].value == "air_cover"
 
 
+@pytest.mark.parametrize("change,expect", [
+    ({"source": "A999"}, "conditions.momentum: source 'A999' is not in sources.toml"),
+    ({"source": "A003", "quote": None, "assumption": None}, "conditions.momentum: an article source needs a short"),
+    ({"assumption": None}, "conditions.momentum: give a `source` or an `assumption`"),
+])
+def test_a_conditions_provenance_is_checked_as_the_datas(monkeypatch, change, expect):
+    """Which components a condition binds is declared with it (sim/concepts.py), and checked like data."""
+    from dataclasses import replace
+
+    from sim import concepts
+
+    bad = tuple(replace(c, **change) if c.name == "momentum" else c for c in concepts.CONDITIONS_DECLARED)
+    bl.load_baseline.cache_clear()
+    monkeypatch.setattr(concepts, "CONDITIONS_DECLARED", bad)
+    try:
+        with pytest.raises(DataError, match=re.escape(expect)):
+            bl.load_baseline()
+    finally:
+        monkeypatch.undo()
+        bl.load_baseline.cache_clear()
+
+
 def _patched_loader(monkeypatch, old, new):
     real = bl._read_text
 
@@ -204,9 +226,12 @@ def _patched_loader(monkeypatch, old, new):
     ('sea_threshold = { value = [3, 6]', 'sea_threshold = { value = [6, 3]', "uncertainties.sea_threshold: got [6, 3]"),
     ('us_backstop = { value = { intelligence = 0.3,', 'us_backstop = { value = { intel = 0.3,',
      "uncertainties.us_backstop: got"),
-    ('momentum = { value = ["land"]', 'momentum = { value = ["ground"]', "conditions.momentum: got ['ground']"),
-    ('incident = { value = ["land"], assumption', 'incidents = { value = ["land"], assumption',
-     "conditions.incident: missing"),
+    ('\n[uncertainties]\n', '\n[conditions]\nmomentum = { value = ["land"], assumption = "x" }\n[uncertainties]\n',
+     "conditions: the components each condition binds are declared with the condition, in sim/concepts.py"),
+    ('p_troops = { value = 0.7, source = "A002"', 'p_troops = { value = 0.7, source = "A002", air = [0, 1001]',
+     "unknown keys ['air']"),
+    ('[countries.GBR]\n', '[countries.GBR]\nair = { value = [0, 1001], assumption = "x" }\n',
+     "countries.GBR.air: got [0, 1001]; expected [min, max] whole numbers of aircraft, each >= 0, <= 1,000"),
     ('build_up_months = { value = 6, assumption = "The articles',
      'build_up_months = { value = 6, nothing = "The articles', "unknown keys ['nothing']"),
     ('posture = { value = "rear", source = "A003", quote', 'posture = { value = "rear", quote',

@@ -35,6 +35,7 @@ import pandas as pd
 from sim import rules
 from sim.arrays import COMPONENT_INDEX
 from sim.ceiling import eligible
+from sim.concepts import WAITS_ON_LAND
 from sim.draws import COUNTRY_STREAMS, Draws, draw
 from sim.ensemble import simulate
 from sim.params import Params
@@ -98,7 +99,7 @@ def players(p: Params, component: str = "land") -> np.ndarray:
     k = COMPONENT_INDEX[component]
     off, can = max_offer(p), could_deploy(p)
     counts = can[k] & (off[:, k] > 0)
-    if p.binds_condition(rules.LEADS, k) or p.binds_condition(rules.MOMENTUM, k):
+    if int(p.binds[k]) & WAITS_ON_LAND:  # every condition that waits on others' troops (sim.concepts)
         counts |= can[0] & (off[:, 0] > 0)
     return counts
 
