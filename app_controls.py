@@ -171,8 +171,8 @@ def conditions(base: Scenario, defaults: dict[str, Any], controls: list[CountryC
        help="Italy (A002) and Ireland (an assumption) deploy only within one.")
     widget(st.toggle, "eastern_border_secure", defaults["eastern_border_secure"], "Poland's eastern border is secure",
        help="Poland keeps its troops home while its eastern border is not secure (A002).")
-    stance = widget(st.radio, "russia_stance", defaults["russia_stance"], "Russia", ["reject", "tolerate"],
-                horizontal=True, format_func=lambda v: {"reject": "rejects the force", "tolerate": "tolerates it"}[v],
+    stance = widget(st.radio, "russia_stance", defaults["russia_stance"], "Russia", lever("russia_stance").choices,
+                horizontal=True, format_func=lever("russia_stance").in_words,
                 help="A004: any deployment is 'fundamentally unacceptable' to Russia.")
     widget(st.slider, "incident_rate_pct", defaults["incident_rate_pct"], "Chance of a strike on the force (% a month)",
        min_value=0.0, max_value=100.0, step=0.5, format="%.1f%%", disabled=stance != "reject",
@@ -182,8 +182,8 @@ def conditions(base: Scenario, defaults: dict[str, Any], controls: list[CountryC
            max_value=lever("levers.rotation_ratio").high, step=lever("levers.rotation_ratio").step,
            format="%.1f : 1",
            help="Rule of thirds: 3. Sets what each country can sustain, and so each troop slider's end.")
-    widget(st.radio, "air_mission", defaults["air_mission"], "Air mission", ["air_support", "no_fly_zone"],
-       horizontal=True, format_func=lambda v: {"air_support": "air support", "no_fly_zone": "no-fly zone"}[v],
+    widget(st.radio, "air_mission", defaults["air_mission"], "Air mission", lever("air_mission").choices,
+       horizontal=True, format_func=lever("air_mission").in_words,
        help="A001: 'whether pilots will have to impose a no-fly zone or only ... provide air support'.")
 
 

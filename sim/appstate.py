@@ -386,11 +386,10 @@ PATH_WORDS: dict[str, tuple[str, Any]] = {
     "levers.ceasefire_month": ("Ceasefire from month", lambda v: f"{v}"),
     "levers.un_framework": ("UN framework", _onoff("exists", "none")),
     "levers.eastern_border_secure": ("Eastern border", _onoff("secure", "not secure")),
-    "levers.russia_stance": ("Russia", lambda v: {"reject": "rejects the force", "tolerate": "tolerates it"}.get(v, v)),
+    "levers.russia_stance": ("Russia", concepts.lever("russia_stance").in_words),
     "levers.rotation_ratio": ("Rotation ratio", lambda v: f"{float(v):.1f} : 1"),
     "levers.horizon_months": ("Horizon", lambda v: f"{v} months"),
-    "levers.air_mission": ("Air mission", lambda v: {"air_support": "air support",
-                                                     "no_fly_zone": "no-fly zone"}.get(v, v)),
+    "levers.air_mission": ("Air mission", concepts.lever("air_mission").in_words),
     "levers.incident_rate": ("Chance of a strike on the force", lambda v: f"{float(v):.1%} a month"),
     "replications": ("Runs", lambda v: f"{int(v):,}"),
     "seed": ("Seed", lambda v: f"{v}"),
@@ -891,8 +890,8 @@ def state_to_query(state: Mapping[str, Any], defaults: Mapping[str, Any]) -> dic
 
 
 _CHOICES: dict[str, tuple[Any, ...]] = {
-    "us_backstop": (UNCERTAIN, *BACKSTOP_LEVELS), "russia_stance": ("reject", "tolerate"),
-    "air_mission": ("air_support", "no_fly_zone"),
+    "us_backstop": (UNCERTAIN, *BACKSTOP_LEVELS), "russia_stance": concepts.lever("russia_stance").choices,
+    "air_mission": concepts.lever("air_mission").choices,
 }
 
 

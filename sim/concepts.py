@@ -96,7 +96,8 @@ class Quantity:
     the field out (None: not set). ``label``: a few words for a person; ``text``: what it stands for.
     Country fields only: ``in_data`` (the baseline gives it), ``in_scenario`` (a scenario may override it),
     ``optional`` (a profile need not give it), ``checked_late`` (a choice the schema takes as text and the
-    file check compares with ``choices``, so the message lists them).
+    file check compares with ``choices``, so the message lists them). ``step``, ``choice_words``: for
+    widgets (a slider's step; each choice in words).
     """
 
     name: str
@@ -114,11 +115,17 @@ class Quantity:
     optional: bool = False
     checked_late: bool = False
     step: float | None = None
+    choice_words: tuple[str, ...] = ()
 
     @property
     def bounds(self) -> tuple[float | None, float | None]:
         """``(low, high)``: what a widget for it may offer."""
         return self.low, self.high
+
+    def in_words(self, value: Any) -> str:
+        """A choice in words (``choice_words``, in the order of ``choices``); anything else as it is."""
+        words = dict(zip(self.choices, self.choice_words, strict=False))
+        return words.get(value, str(value))
 
 
 REQUIRED = ...
@@ -130,16 +137,21 @@ _TROOPS = 2_000_000
 LEVERS: tuple[Quantity, ...] = (
     Quantity("us_backstop", "maybe_level", "US backstop",
              "the US support the run gets; `uncertain` draws it per run from the declared options "
-             "(`sim/data/countries.toml` `[uncertainties]`), a level pins it", "level", default=REQUIRED),
+             "(`sim/data/countries.toml` `[uncertainties]`), a level pins it. A004 reports the offer \"intelligence "
+             "and command and control assistance\" but that Trump \"has avoided promising any form of direct U.S. "
+             "intervention\"; the Europeans ask for air cover (A002)", "level", default=REQUIRED),
     Quantity("backstop_required_by_leads", "maybe_level", "US backstop the lead nations require",
              "the level the lead nations (and Estonia, Lithuania) require for their troops: drawn per run from "
-             "the declared options, or pinned", "level", default=UNCERTAIN),
+             "the declared options (A004: US support \"to enable, oversee and protect European troops\"), or "
+             "pinned", "level", default=UNCERTAIN),
     Quantity("backstop_required_by_others", "maybe_level", "US backstop the others require",
              "the level the other contributors require for their troops: drawn per run from the declared "
-             "options, or pinned", "level", default=UNCERTAIN),
+             "options (A000 \"without US support, they are going nowhere\"; A002 \"above all … air cover\"), or "
+             "pinned", "level", default=UNCERTAIN),
     Quantity("army_share", "real", "Army share",
-             "land forces as a share of every country's active personnel (not set: drawn per run); sets each "
-             "country's sustainable land troops with `rotation_ratio`", "share", 0.0, 1.0, low_open=True),
+             "land forces as a share of every country's active personnel (GFP counts all services; NATO's 40% "
+             "deployable applies to land forces); sets each country's sustainable land troops with "
+             "`rotation_ratio`", "share", 0.0, 1.0, low_open=True),
     Quantity("us_backstop_changes", "schedule", "US backstop changes",
              "the backstop changes from month `M` on (e.g. withdrawn in month 12); months increasing, each "
              "before `horizon_months`", default=()),
@@ -150,12 +162,13 @@ LEVERS: tuple[Quantity, ...] = (
              "if `ceasefire`", "month", 0, _M, default=REQUIRED),
     Quantity("un_framework", "flag", "UN framework",
              "the force operates in a UN framework (Italy's condition, A002); needs `russia_stance = "
-             "\"tolerate\"`: a Security Council mandate needs Russia's vote", default=REQUIRED),
+             "\"tolerate\"`: a Security Council mandate needs Russia's vote, and Lavrov wants the permanent "
+             "members among the guarantors (A002); `true` with `reject` is refused", default=REQUIRED),
     Quantity("eastern_border_secure", "flag", "Eastern border secure",
              "Poland's border no longer keeps its troops home (A002)", default=REQUIRED),
     Quantity("russia_stance", "choice", "Russia",
              "Russia rejects the force (A003, A004) and may strike it, or tolerates it",
-             choices=("reject", "tolerate"), default=REQUIRED),
+             choices=("reject", "tolerate"), choice_words=("rejects the force", "tolerates it"), default=REQUIRED),
     Quantity("incident_rate", "real", "Chance of a strike on the force",
              "chance a month that Russia strikes the force's troops while rejecting it", "probability per month",
              0.0, 1.0, default=REQUIRED),
@@ -166,12 +179,13 @@ LEVERS: tuple[Quantity, ...] = (
     Quantity("horizon_months", "whole", "Horizon", "months simulated", "months", 1, _M, default=REQUIRED),
     Quantity("air_mission", "choice", "Air mission",
              "the air component's task (A001); picks the range the air threshold is drawn from",
-             choices=("air_support", "no_fly_zone"), default=REQUIRED),
+             choices=("air_support", "no_fly_zone"), choice_words=("air support", "no-fly zone"), default=REQUIRED),
 )
 """The global levers (``[levers]``), in the order a scenario is written back."""
 
 THRESHOLDS: tuple[Quantity, ...] = (
-    Quantity("land", "real", "Land threshold", "troops the force must hold over the assessment window",
+    Quantity("land", "real", "Land threshold", "troops the force must hold over the assessment window: A000 "
+             "30,000 \"to be credible\"; A002 \"30-40 thousand at least\"; A004 \"between 10,000 and 100,000\"",
              "troops", 0, _TROOPS, low_open=True, default=REQUIRED),
     Quantity("air", "real", "Air threshold",
              "aircraft the air mission needs; not set: drawn per run from the data's range for the `air_mission` "
