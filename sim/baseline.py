@@ -17,7 +17,7 @@ from typing import Any
 
 from sim import concepts
 from sim.concepts import BACKSTOP_LEVELS, COMPONENTS, ROLES, STANCES  # noqa: F401  (declared there, used here)
-from sim.fields import data_value_ok, expected
+from sim.fields import country_reference_errors, data_value_ok, expected
 from sim.uncertainty import UNCERTAINTIES
 
 
@@ -346,6 +346,10 @@ def _load_period_baseline() -> Baseline:
                                 f"expected one of {sorted(COUNTRY_FIELDS)}")
             prof[k] = _sourced(v, f"profiles.{pname}.{k}", sources, file)
             _check_field(file, f"profiles.{pname}.{k}", k, prof[k])
+        for q in concepts.DATA_FIELDS:  # a field the profile leaves out takes its declared default, if any
+            if q.name not in prof and q.data_default is not None:
+                prof[q.name] = Sourced(q.data_default, f"profiles.{pname}.{q.name}", assumption=q.assumption)
+                _check_field("sim/concepts.py", f"{q.name}.data_default", q.name, prof[q.name])
         missing = set(COUNTRY_FIELDS) - set(prof) - OPTIONAL_FIELDS
         if missing:
             raise DataError(f"{file}: profiles.{pname}: missing fields {sorted(missing)}")
@@ -371,6 +375,10 @@ def _load_period_baseline() -> Baseline:
         countries.append(Country(iso3=iso, name=name, profile=pname, claims=claims, fields=fields,
                                  active_personnel=active, mine_vessels=vessels))
 
+    iso3 = tuple(c.iso3 for c in countries)
+    for c in countries:
+        for fld, msg in country_reference_errors({k: s.value for k, s in c.fields.items()}, iso3):
+            raise DataError(f"{file}: {c.fields[fld].origin}: {msg}")
     uncertainties = {k: _sourced(v, f"uncertainties.{k}", sources, file)
                      for k, v in data.get("uncertainties", {}).items()}
     _check_uncertainties(file, uncertainties)

@@ -80,8 +80,8 @@ STANCES: tuple[str, ...] = (
 
 # --- levers, thresholds and country fields ------------------------------------------------------------
 
-Kind = Literal["flag", "whole", "real", "choice", "text", "range_whole", "range_real", "level", "maybe_level",
-               "required_level", "schedule"]
+Kind = Literal["flag", "whole", "real", "choice", "text", "country", "range_whole", "range_real", "level",
+               "maybe_level", "required_level", "schedule"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,8 @@ class Quantity:
     """One lever, threshold or country field.
 
     ``kind``: ``flag`` (true/false), ``whole`` or ``real`` (a number in ``[low, high]``; ``low_open``:
-    ``> low``), ``choice`` (one of ``choices``), ``text``, ``range_whole`` / ``range_real`` (``[min, max]``,
+    ``> low``), ``choice`` (one of ``choices``), ``text``, ``country`` (a country code of the data, or ``""``
+    for none; compiled to its index, -1 for none), ``range_whole`` / ``range_real`` (``[min, max]``,
     each in the bounds, min <= max), ``level`` (a backstop level), ``maybe_level`` (a level or
     ``"uncertain"``), ``required_level`` (a level or a declared uncertainty that draws it), ``schedule``
     (the backstop's changes). ``default``: :data:`REQUIRED`, or the value a scenario gets when it leaves
@@ -97,7 +98,9 @@ class Quantity:
     Country fields only: ``in_data`` (the baseline gives it), ``in_scenario`` (a scenario may override it),
     ``optional`` (a profile need not give it), ``checked_late`` (a choice the schema takes as text and the
     file check compares with ``choices``, so the message lists them). ``step``, ``choice_words``: for
-    widgets (a slider's step; each choice in words).
+    widgets (a slider's step; each choice in words). ``data_default``: the value of a country field a
+    profile of the data leaves out, with the ``assumption`` that justifies it (its provenance), so a new
+    field need not be written into every profile.
     """
 
     name: str
@@ -116,6 +119,8 @@ class Quantity:
     checked_late: bool = False
     step: float | None = None
     choice_words: tuple[str, ...] = ()
+    data_default: Any = None
+    assumption: str = ""
 
     @property
     def bounds(self) -> tuple[float | None, float | None]:
@@ -382,6 +387,9 @@ def _check_declarations() -> None:
         if not c.binds or set(c.binds) - set(COMPONENTS) or not (c.source or c.assumption):
             raise ValueError(f"condition {c.name}: binds must name components {COMPONENTS}, with a source or "
                              "an assumption")
+    for q in COUNTRY_FIELDS:
+        if q.data_default is not None and not q.assumption:
+            raise ValueError(f"country field {q.name}: a data_default needs the assumption that justifies it")
     for group in (LEVERS, THRESHOLDS, COUNTRY_FIELDS, CONDITIONS_DECLARED):
         names = [q.name for q in group]
         if len(set(names)) != len(names):

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
-from sim.concepts import BACKSTOP_LEVELS, MAX_HORIZON_MONTHS, REQUIRED, UNCERTAIN, Quantity
+from sim.concepts import BACKSTOP_LEVELS, COUNTRY_FIELDS, MAX_HORIZON_MONTHS, REQUIRED, UNCERTAIN, Quantity
 from sim.uncertainty import LEVEL_UNCERTAINTIES
 
 
@@ -48,7 +48,7 @@ def annotation(q: Quantity) -> Any:
             return tuple[one, one]
         case "choice":
             return str if q.checked_late else Literal[q.choices]
-        case "text":
+        case "text" | "country":
             return str
         case "level":
             return BackstopLevel
@@ -117,6 +117,8 @@ def expected(q: Quantity) -> str:
             return f"one of {q.choices}"
         case "text":
             return "a string"
+        case "country":
+            return "a country code of sim/data/countries.toml, or \"\" for none"
         case "required_level":
             return f"one of {BACKSTOP_LEVELS}, or a declared uncertainty {LEVEL_UNCERTAINTIES}"
         case "maybe_level":
@@ -151,4 +153,17 @@ def values_words(q: Quantity) -> str:
             return "a backstop level, or " + " / ".join(f"`{c}`" for c in LEVEL_UNCERTAINTIES)
         case "schedule":
             return "list of `{ month = M, level = \"…\" }`"
+        case "country":
+            return "a country code, or `\"\"` for none"
     return q.kind
+
+
+COUNTRY_REFERENCES: tuple[str, ...] = tuple(q.name for q in COUNTRY_FIELDS if q.kind == "country")
+"""Country fields whose value names another country (checked against the data's countries)."""
+
+
+def country_reference_errors(values: dict[str, Any], known: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(field, message)`` for each value of a ``country`` field that names no country of the data."""
+    return [(name, f"got {v!r}; expected one of {sorted(known)}, or \"\" for none")
+            for name, v in values.items() if name in COUNTRY_REFERENCES and isinstance(v, str) and v
+            and v not in known]

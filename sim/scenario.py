@@ -41,7 +41,7 @@ from pydantic import Field, ValidationError
 from sim import concepts, rules
 from sim.baseline import COUNTRY_FIELDS, LEDGER_START, Baseline, DataError, Sourced, load_baseline
 from sim.concepts import MAX_HORIZON_MONTHS, RANGE_FIELDS  # noqa: F401  (part of this module's API)
-from sim.fields import BackstopChange, Strict, model  # noqa: F401  (BackstopChange: part of the schema)
+from sim.fields import BackstopChange, Strict, country_reference_errors, model  # noqa: F401  (BackstopChange)
 from sim.ledger import check_as_of
 from sim.scenario_files import (  # noqa: F401  (MAX_FILE_BYTES, parse_toml_text: part of this module's API)
     MAX_FILE_BYTES,
@@ -221,6 +221,7 @@ def _raw_errors(data: Mapping[str, Any], name: str, baseline: Baseline) -> list[
             if isinstance(v, tuple) and len(v) == 2 and None not in (lo := _number(v[0]), hi := _number(v[1])) \
                     and lo > hi:
                 errors.append((name, f"countries.{iso}.{fld}", f"got [{lo}, {hi}]; min {lo} is above max {hi}"))
+        errors += [(name, f"countries.{iso}.{fld}", msg) for fld, msg in country_reference_errors(ov, baseline.iso3)]
         if ov.get("land_share") is not None and ov.get("land_troops") is not None:
             errors.append((name, f"countries.{iso}", "give land_share or land_troops, not both"))
         role = baseline.country(iso)["role"]
