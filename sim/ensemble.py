@@ -37,7 +37,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from sim import rules
+from sim import concepts, rules
 from sim.arrays import RunArrays
 from sim.draws import DRAW_BLOCK, Draws, draw
 from sim.params import Params
@@ -94,13 +94,14 @@ def _carry(r, a, b, assess_start, cols, c, deployed, offer, current, months_depl
 
 
 def _rules_key() -> str:
-    """A digest of ``sim/rules.py``: part of the compiled loop's on-disk cache key.
+    """A digest of ``sim/rules.py`` and ``sim/concepts.py`` (the bits): part of the compiled loop's cache key.
 
     numba's cache notices changes to the file a compiled function is defined in, not to the files of the
     functions it calls (numba issue #1833). Without this key, an edited rule would keep running its old
-    compiled code in the ensemble engine while the Mesa model ran the new one.
+    compiled code in the ensemble engine while the Mesa model ran the new one. The condition bits the rules
+    use are declared in ``sim/concepts.py`` and compiled in as constants, so that file counts too.
     """
-    return hashlib.sha256(Path(rules.__file__).read_bytes()).hexdigest()
+    return hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (rules, concepts))).hexdigest()
 
 
 def _compile_block(rules_key: str):
