@@ -62,22 +62,23 @@ def _baseline_cell(group: str, q: concepts.Quantity, given: dict) -> str:
         else text
 
 
-def levers_table() -> str:
-    """Scenario levers: name, values, the baseline scenario's value, what each stands for."""
-    given = tomllib.loads(BASELINE_SCENARIO.read_text(encoding="utf-8")).get("levers", {})
-    rows = ["| lever | values | baseline | what it stands for |", "|---|---|---|---|"]
-    rows += [f"| `{q.name}` | {_cell(fields.values_words(q))} | {_cell(_baseline_cell('levers', q, given))} | "
-             f"{_cell(q.text)} |" for q in concepts.LEVERS]
+def _scenario_table(group: str, key: str, quantities: tuple[concepts.Quantity, ...]) -> str:
+    """A table of a scenario's ``[group]``: name, values, the baseline scenario's value, what each stands for."""
+    given = tomllib.loads(BASELINE_SCENARIO.read_text(encoding="utf-8")).get(group, {})
+    rows = [f"| {key} | values | baseline | what it stands for |", "|---|---|---|---|"]
+    rows += [f"| `{q.name}` | {_cell(fields.values_words(q))} | {_cell(_baseline_cell(group, q, given))} | "
+             f"{_cell(q.text)} |" for q in quantities]
     return "\n".join(rows)
+
+
+def levers_table() -> str:
+    """Scenario levers (``[levers]``)."""
+    return _scenario_table("levers", "lever", concepts.LEVERS)
 
 
 def thresholds_table() -> str:
-    """Thresholds: key, values, the baseline scenario's value, what each stands for."""
-    given = tomllib.loads(BASELINE_SCENARIO.read_text(encoding="utf-8")).get("thresholds", {})
-    rows = ["| key | values | baseline | what it stands for |", "|---|---|---|---|"]
-    rows += [f"| `{q.name}` | {_cell(fields.values_words(q))} | "
-             f"{_cell(_baseline_cell('thresholds', q, given))} | {_cell(q.text)} |" for q in concepts.THRESHOLDS]
-    return "\n".join(rows)
+    """Thresholds (``[thresholds]``)."""
+    return _scenario_table("thresholds", "key", concepts.THRESHOLDS)
 
 
 def countries_table() -> str:

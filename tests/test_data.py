@@ -196,6 +196,11 @@ def test_a_conditions_provenance_is_checked_as_the_datas(monkeypatch, change, ex
     bad = tuple(replace(c, **change) if c.name == "momentum" else c for c in concepts.CONDITIONS_DECLARED)
     bl.load_baseline.cache_clear()
     monkeypatch.setattr(concepts, "CONDITIONS_DECLARED", bad)
+    _fails_loudly(monkeypatch, expect)
+
+
+def _fails_loudly(monkeypatch, expect):
+    """Loading the (patched) data raises a DataError saying ``expect``; the patch is undone either way."""
     try:
         with pytest.raises(DataError, match=re.escape(expect)):
             bl.load_baseline()
@@ -239,9 +244,4 @@ def _patched_loader(monkeypatch, old, new):
 ])
 def test_bad_data_fails_loudly_naming_the_field(monkeypatch, old, new, expect):
     _patched_loader(monkeypatch, old, new)
-    try:
-        with pytest.raises(DataError, match=re.escape(expect)):
-            bl.load_baseline()
-    finally:
-        monkeypatch.undo()
-        bl.load_baseline.cache_clear()
+    _fails_loudly(monkeypatch, expect)
