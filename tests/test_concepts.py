@@ -36,7 +36,8 @@ def test_the_data_and_a_scenario_accept_the_same_country_values(q):
     """The data check and the override schema are one declaration: a value fits both or neither."""
     samples = {"flag": [True, 1, "yes"], "whole": [0, -1, 5, 601, 2.5], "real": [0.0, 0.5, 1, -0.1, 2e6, 3e6],
                "range_whole": [[0, 5], [-1, 2], [0, 101], [0, 1001]], "range_real": [[0.0, 0.5], [0, 1.5]],
-               "choice": ["willing", "eager"], "required_level": ["air_cover", "backstop_required_by_leads", "x"]}
+               "choice": ["willing", "eager"], "required_level": ["air_cover", "backstop_required_by_leads", "x"],
+               "country": ["DEU", "", 5], "text": ["x", 5]}
     for v in samples[q.kind]:
         in_data = data_value_ok(q, v)
         try:
@@ -62,8 +63,20 @@ def test_every_condition_has_its_words_bit_and_binding():
             assert p.binds_condition(c.bit, k) == (comp in c.binds), (c.name, comp)
 
 
-def test_conditions_that_wait_on_troops_are_the_ones_the_pivotal_analysis_knows():
-    assert concepts.WAITS_ON_LAND == rules.LEADS | rules.MOMENTUM
+def test_conditions_that_wait_on_troops_make_land_contributors_players():
+    """The pivotal pruning knows every condition that waits on others' troops, from its declaration."""
+    from sim.analysis.pivotal import players
+
+    waiting = [c.bit for c in concepts.CONDITIONS_DECLARED if c.waits_on_land]
+    assert rules.LEADS in waiting and rules.MOMENTUM in waiting
+    p = compile_params(load_scenario(ROOT / "scenarios" / "us_air_cover.toml"))
+    no_wait = dataclasses.replace(p, binds=p.binds & ~concepts.WAITS_ON_LAND)
+    land_only = players(no_wait, "land") & ~players(no_wait, "air")
+    assert land_only.any()  # countries with troops and no aircraft: not players of air when nothing waits
+    for bit in waiting:
+        binds = no_wait.binds.copy()
+        binds[1] |= bit  # air waits on troops on the ground: every land contributor can change air's total
+        assert (players(dataclasses.replace(no_wait, binds=binds), "air") >= land_only).all(), bit
 
 
 def test_a_bad_declaration_is_refused_at_import(monkeypatch):
