@@ -51,7 +51,7 @@ class CountryAgent(mesa.Agent):
         self.static_by_month = static_by_month
         self.is_lead = bool(p.is_lead[i])
         self.casualty_withdraw = float(p.casualty_withdraw[i])
-        # What each component needs of the dynamic conditions that bind it (the data's [conditions]).
+        # What each component needs of the dynamic conditions that bind it (declared in sim.concepts).
         self.follows = [bool(p.follows_leads[i]) and p.binds_condition(rules.LEADS, c) for c in range(3)]
         self.momentum = [float(p.momentum_threshold[i]) * p.binds_condition(rules.MOMENTUM, c) for c in range(3)]
         self.delay = [int(p.mandate_delay[i]) * p.binds_condition(rules.MANDATE, c) for c in range(3)]

@@ -810,7 +810,7 @@ def inert_reasons(scenario: Scenario, controls: Sequence[CountryControl],
     ``control`` is ``land``, ``air``, ``sea`` or ``part`` (the takes-part slider). A condition the page sets
     that fails even at its most favourable (no ceasefire, a US backstop below the least a country can
     require, no UN framework, a border that is not secure) locks the sliders of the components it binds
-    (sim/data [conditions]: the backstop binds troops, not aircraft or ships); a country that never takes
+    (sim/concepts.py: the backstop binds troops, not aircraft or ships); a country that never takes
     part gets its three pledge sliders, and one whose every component is locked, its takes-part slider.
     """
     baseline = baseline or load_baseline()

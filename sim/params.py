@@ -32,7 +32,7 @@ class Params:
     ``BACKSTOP_LEVELS``) where ``required_group`` is -1, else the index (in ``drawn``) of the declared
     uncertainty that gives it per run. ``backstop_scheduled`` is the level scheduled for each month, or -1
     for the run's own (pinned or drawn) ``us_backstop``. ``binds`` is one bit mask per component of the
-    conditions that bind it (data: ``[conditions]``).
+    conditions that bind it (declared with each condition, :mod:`sim.concepts`).
     """
 
     iso3: tuple[str, ...]
@@ -192,7 +192,7 @@ def backstop_schedule(scenario: Scenario) -> np.ndarray:
 
 
 def _binds(baseline: Baseline) -> np.ndarray:
-    """One bit mask per component of the conditions that bind it, from the data's ``[conditions]``."""
+    """One bit mask per component of the conditions that bind it (their declarations, via the baseline)."""
     masks = np.zeros(3, dtype=np.int16)
     for bit, name in rules.CONDITIONS.items():
         for comp in baseline.conditions[name].value:
