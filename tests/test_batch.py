@@ -58,7 +58,7 @@ def test_sweep_expands_every_combination_in_a_fixed_order_with_one_seed():
     assert len({pt.scenario.content_hash() for pt in plan.points}) == 9
     chunks = list(plan.chunks())
     assert len(chunks) == 9 * 4
-    assert [(c.start, c.stop) for c in chunks[:4]] == [(0, 300), (300, 600), (600, 900), (900, 1000)]
+    assert [(c.start, c.stop) for c in chunks[:4]] == [(0, 250), (250, 500), (500, 750), (750, 1000)]  # even
     assert plan.runs == 9000
 
 
@@ -67,6 +67,19 @@ def test_chunk_size_does_not_depend_on_workers_and_defaults_by_engine():
     assert batch.plan_batch(entries).chunk_size == batch.DEFAULT_CHUNK
     assert batch.plan_batch(entries, engine="mesa").chunk_size == batch.DEFAULT_CHUNK_MESA
     assert batch.DEFAULT_CHUNK % batch.DRAW_BLOCK == 0
+
+
+def test_chunks_are_even_and_share_no_block_of_draws():
+    plan = batch.plan_batch(batch.load_batch([SCENARIOS / "baseline.toml"]), reps=20_000)
+    assert [(c.start, c.stop) for c in plan.chunks()] == [(0, 10_240), (10_240, 20_000)]  # not 16,384 + 3,616
+    assert plan.chunk_runs() == [10_240, 9_760] and plan.chunk_count == 2
+    for reps, size in [(200_000, batch.DEFAULT_CHUNK), (16_385, batch.DEFAULT_CHUNK), (5_000, 1_024), (999, 7)]:
+        cuts = batch.split_runs(reps, size)
+        runs = [b - a for a, b in cuts]
+        assert [a for a, _ in cuts[1:]] == [b for _, b in cuts[:-1]] and cuts[0][0] == 0 and cuts[-1][1] == reps
+        unit = batch.DRAW_BLOCK if size % batch.DRAW_BLOCK == 0 else 1  # boundaries on whole blocks of draws
+        assert all(a % unit == 0 for a, _ in cuts)
+        assert len(cuts) == -(-reps // size) and max(runs) <= size and max(runs) - min(runs) < 2 * unit
 
 
 def test_sweep_points_share_random_inputs(tmp_path):

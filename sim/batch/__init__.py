@@ -22,6 +22,7 @@ from sim.batch.checkpoints import CHECKPOINT_VERSION, Checkpoints, checkpoint_di
 from sim.batch.chunks import Chunk, ChunkResult, run_chunk
 from sim.batch.executors import (
     POOL_START_SECONDS,
+    SECONDS_PER_CHUNK,
     SECONDS_PER_RUN,
     SPOOL_PREFIX,
     Executor,
@@ -32,6 +33,7 @@ from sim.batch.executors import (
     default_workers,
     keep_freed_memory,
     make_executor,
+    makespan,
     predicted_seconds,
     process_pool,
     remove_dead_spools,
@@ -51,6 +53,7 @@ from sim.batch.plan import (
     load_batch,
     plan_batch,
     scenario_runs_errors,
+    split_runs,
 )
 from sim.batch.results import (
     EXCEL_MAX_ROWS,
@@ -80,5 +83,5 @@ __all__ = [
     "code_fingerprint", "default_chunk_size", "default_start_method", "default_workers", "excel_errors",
     "keep_freed_memory", "lever_value", "load_batch", "make_executor", "plan_batch", "predicted_seconds",
     "process_pool", "remove_dead_spools", "run_batch", "run_chunk", "scenario_runs_errors", "stop_on_sigterm",
-    "table_names",
+    "table_names", "SECONDS_PER_CHUNK", "makespan", "split_runs",
 ]

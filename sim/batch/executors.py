@@ -9,6 +9,7 @@ same seam. :func:`make_executor` chooses between the first two from a measured c
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import multiprocessing
 import os
@@ -218,27 +219,40 @@ _END = object()
 
 
 POOL_START_SECONDS = {"fork": 0.05, "spawn": 1.5, "forkserver": 1.5}
-"""What starting a pool costs before its workers compute (measured with ``benchmarks/bench_parallel.py`` on a
-2-CPU machine: a forked worker is ready in milliseconds; a spawned one imports numpy, pandas and numba and
-loads the compiled engine, about 1.5 s, on each CPU)."""
+"""What starting a pool costs before its workers compute (measured with ``benchmarks/bench_parallel.py
+--pool`` on a 2-CPU machine: a forked worker is ready in milliseconds; a spawned one imports numpy, pandas
+and numba and loads the compiled engine, about 1.5 s, on each CPU)."""
 
 SECONDS_PER_RUN = {"ensemble": 1 / 200_000, "mesa": 1 / 1_500}
-"""What a run costs on one CPU, with its tables (``benchmarks/bench_parallel.py``; per-run rows cost more,
-which only makes a pool pay sooner)."""
+"""What a run costs on one CPU, with its tables (``benchmarks/bench_parallel.py --pool``; per-run rows cost
+more, which only makes a pool pay sooner)."""
+
+SECONDS_PER_CHUNK = 0.003
+"""What a chunk costs in a pool besides its runs: handing it to a worker and its partial tables back, the
+merge in this process (which shares the CPUs with the workers), about 2 to 3 ms
+(``benchmarks/bench_parallel.py --chunks``)."""
+
+
+def makespan(costs: Iterable[float], workers: int) -> float:
+    """When the last of ``workers`` finishes, each taking the next task in order as soon as it is free."""
+    free = [0.0] * workers
+    for c in costs:
+        heapq.heapreplace(free, free[0] + c)
+    return max(free)
 
 
 def predicted_seconds(plan: BatchPlan, workers: int, start_method: str | None = None) -> float:
-    """The cost model behind :func:`default_workers`: pool start plus the runs shared among ``workers``.
+    """The cost model behind :func:`default_workers`: how long the batch computes with ``workers``.
 
-    The work is cut into chunks, so ``workers`` share whole chunks: the slowest worker computes
-    ``ceil(chunks / workers)`` of them.
+    One worker computes in this process: the runs' cost. A pool adds its start, and each chunk's hand-over;
+    its workers take the chunks in order as they become free, so a batch of few or uneven chunks is as
+    slow as its busiest worker (:func:`makespan`).
     """
     per_run = SECONDS_PER_RUN.get(plan.engine, SECONDS_PER_RUN["ensemble"])
     if workers == 1:
         return plan.runs * per_run
-    chunks = plan.chunk_count
     start = POOL_START_SECONDS[start_method or default_start_method()]
-    return start + plan.runs * per_run * (-(-chunks // workers)) / chunks
+    return start + makespan((n * per_run + SECONDS_PER_CHUNK for n in plan.chunk_runs()), workers)
 
 
 def default_workers(plan: BatchPlan | None = None) -> int:
@@ -251,6 +265,7 @@ def default_workers(plan: BatchPlan | None = None) -> int:
     if plan is None:
         return max(1, n)
     return min(range(1, max(1, min(n, plan.chunk_count)) + 1), key=lambda w: predicted_seconds(plan, w))
+
 
 def make_executor(workers: int | None, plan: BatchPlan | None = None) -> Executor:
     """A serial executor for one worker, else a process pool of ``workers`` (default: :func:`default_workers`).
