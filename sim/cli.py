@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import json
 import os
-import shlex
 import signal
 import sys
 from importlib import metadata
@@ -190,12 +189,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                           keep_runs=not args.no_runs, keep_arrays=False)
     print("\n".join(report.verdict_lines(result)))
     if args.out:
-        manifest = {
-            "scenarios": [{"name": scenario.name, "file": str(args.scenario), "hash": scenario.content_hash(),
-                           "resolved": scenario.to_toml_dict()}],
-            "seed": scenario.seed, "replications": result.replications, "engine": result.engine,
-            "started": started, "finished": export.now_iso(),
-        }
+        manifest = export.manifest("run", [export.scenario_record(scenario, args.scenario)], started=started,
+                                   command=export.command_line(args.argv), seed=scenario.seed,
+                                   replications=result.replications, engine=result.engine)
         folder = export.write_results(args.out, result.tables, manifest=manifest, xlsx=args.xlsx)
         print("\n" + export.written_line(folder, result.tables, xlsx=args.xlsx))
     return 0
@@ -271,9 +267,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                    "executor": args.executor}
         if dask:
             options["scheduler"] = executor.scheduler or "local cluster"
-        command = shlex.join(["reassurance", *(sys.argv[1:] if args.argv is None else args.argv)])
-        manifest = batch.batch_manifest(result, started=started, finished=export.now_iso(), options=options,
-                                        command=command)
+        manifest = batch.batch_manifest(result, started=started, options=options,
+                                        command=export.command_line(args.argv))
         folder = export.write_results(args.out, result.tables, manifest=manifest, formats=args.formats,
                                       xlsx=args.xlsx)
     checkpoints.clear()
@@ -381,13 +376,10 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
     export.check_out_dir(args.out)
     tables = timeline.timeline_tables(scenario, replications=args.reps, engine=args.engine)
     print("\n".join(timeline.timeline_lines(tables)))
-    manifest = {
-        "scenarios": [{"name": scenario.name, "file": str(args.scenario), "hash": scenario.content_hash(),
-                       "resolved": scenario.to_toml_dict()}],
-        "seed": scenario.seed, "replications": args.reps or scenario.replications, "engine": args.engine,
-        "as_of_dates": list(dict.fromkeys(tables["timeline"]["as_of"])), "started": started,
-        "finished": export.now_iso(),
-    }
+    manifest = export.manifest("timeline", [export.scenario_record(scenario, args.scenario)], started=started,
+                               command=export.command_line(args.argv), seed=scenario.seed,
+                               replications=args.reps or scenario.replications, engine=args.engine,
+                               as_of_dates=list(dict.fromkeys(tables["timeline"]["as_of"])))
     folder = export.write_results(args.out, tables, manifest=manifest)
     print(f"\nTables written to {folder}/ ({', '.join(tables)}; manifest.json)")
     return 0

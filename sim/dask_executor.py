@@ -57,11 +57,12 @@ SCHEDULER_ENV = "REASSURANCE_DASK_SCHEDULER"
 CONNECT_TIMEOUT = 5.0
 """Seconds to wait for the scheduler before giving up (an unreachable one fails the batch fast)."""
 
-DEFAULT_CHUNK_DASK = 4 * DEFAULT_CHUNK
-"""Runs per chunk on a cluster with the ensemble engine (16,384): 40 to 100 ms of engine work on one core
-for the shipped scenarios, so Dask's own cost per task (about a millisecond on the scheduler, a round trip
-to the client) stays at 1 to 3% of it (docs/cluster.md), while a 10-million-run sweep still has over 600
-chunks to spread over the workers. A result is the chunk's partial tables, a few kilobytes (docs/cluster.md)."""
+DEFAULT_CHUNK_DASK = DEFAULT_CHUNK
+"""Runs per chunk on a cluster with the ensemble engine (16,384, as on this machine): 40 to 100 ms of engine
+work on one core for the shipped scenarios, so Dask's own cost per task (about a millisecond on the
+scheduler, a round trip to the client) stays at 1 to 3% of it (docs/cluster.md), while a 10-million-run
+sweep still has over 600 chunks to spread over the workers. A result is the chunk's partial tables, a few
+kilobytes (docs/cluster.md)."""
 
 INSTALL_HINT = "pip install '.[cluster]' (from a checkout of reassurance) or pip install 'dask[distributed]'"
 

@@ -1,11 +1,11 @@
 """Writing outcome tables to a results folder: CSV and Parquet (XLSX on request), with a manifest.
 
 Nothing is half-written: every file of a results folder is first written into a temporary folder beside
-it (``.tmp-NAME-PID-*``), and the finished folder is renamed into place; what a killed run left beside the
-folder is removed by the next write. An ``--out`` that is a symbolic link is followed: the folder it
-points to is replaced, the link stays. The manifest (``manifest.json``) records the resolved
-scenarios, seeds, package versions, code revision, start and end time, and each table's SHA-256, rows
-and column types.
+it (``.tmp-NAME-PID-*``), and the finished folder is renamed into place (:mod:`sim.atomic`); what a killed
+run left beside the folder is removed by the next write. An ``--out`` that is a symbolic link is followed:
+the folder it points to is replaced, the link stays. The manifest (``manifest.json``, begun by
+:func:`manifest` for every command) records the resolved scenarios, seeds, package versions, code
+revision, start and end time, and each table's SHA-256, rows and column types.
 """
 
 from __future__ import annotations
@@ -16,19 +16,22 @@ import io
 import json
 import os
 import platform
-import re
+import shlex
 import shutil
 import subprocess
-import tempfile
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim import words
+from sim import atomic, words
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 FORMATS = ("csv", "parquet")
 PACKAGES = ("reassurance", "numpy", "pandas", "mesa", "pyarrow", "openpyxl", "pydantic")
@@ -109,29 +112,6 @@ def _read_only(folder: Path) -> bool:
         return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
     except OSError:
         return False
-
-
-def _remove_leftovers(out_dir: Path) -> None:
-    """Remove the ``.tmp-NAME-PID-*`` and ``.old-NAME-PID`` folders of writes whose process is gone."""
-    rx = re.compile(rf"^\.(tmp|old)-{re.escape(out_dir.name)}-(\d+)(-.*)?$")
-    try:
-        entries = list(out_dir.parent.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        m = rx.match(entry.name)
-        if m and int(m.group(2)) != os.getpid() and not _alive(int(m.group(2))) and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _umask() -> int:
@@ -247,8 +227,8 @@ def write_results(out_dir: Path, tables: Mapping[str, pd.DataFrame], *, manifest
     out_dir = _target(given)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(out_dir)
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-{os.getpid()}-", dir=out_dir.parent))
+        atomic.remove_leftovers(out_dir)
+        tmp = atomic.new_temporary_folder(out_dir)
     except OSError as e:
         raise OutputWriteError(e.errno, f"cannot write {given}: {e.strerror}; nothing was written") from None
     tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it owner-only; the results folder follows the umask
@@ -268,13 +248,7 @@ def write_results(out_dir: Path, tables: Mapping[str, pd.DataFrame], *, manifest
         full = dict(manifest)
         full.update({"files": files, "packages": package_versions(), "code_revision": code_revision()})
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True, default=str) + "\n")
-        old = None
-        if out_dir.exists():
-            old = out_dir.parent / f".old-{out_dir.name}-{os.getpid()}"
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        atomic.swap_into_place(tmp, out_dir)
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(e, OSError):
@@ -286,6 +260,28 @@ def write_results(out_dir: Path, tables: Mapping[str, pd.DataFrame], *, manifest
                                             f"and {kept}") from None
         raise
     return given
+
+
+def scenario_record(scenario: Scenario, file: str | Path, **extra: Any) -> dict[str, Any]:
+    """A scenario as a manifest names it: name, file as given, hash and seed, ``extra``, and the resolved scenario."""
+    return {"name": scenario.name, "file": str(file), "hash": scenario.content_hash(), "seed": scenario.seed,
+            **extra, "resolved": scenario.to_toml_dict()}
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """The command as typed: ``reassurance`` and its arguments (``argv``, default this process's)."""
+    return shlex.join(["reassurance", *(sys.argv[1:] if argv is None else argv)])
+
+
+def manifest(kind: str, scenarios: Sequence[Mapping[str, Any]], *, started: str, command: str | None = None,
+             **fields: Any) -> dict[str, Any]:
+    """What a command records in its results folder's manifest (:func:`write_results` adds files and versions).
+
+    The one builder of manifests: ``kind`` (``run``, ``batch``, ``timeline``, ``analysis``), the command line,
+    the scenarios (:func:`scenario_record`), the command's own ``fields``, and when it started and finished.
+    """
+    return {"kind": kind, "command": command, "scenarios": list(scenarios), **fields, "started": started,
+            "finished": now_iso()}
 
 
 def now_iso() -> str:

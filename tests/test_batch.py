@@ -58,7 +58,7 @@ def test_sweep_expands_every_combination_in_a_fixed_order_with_one_seed():
     assert len({pt.scenario.content_hash() for pt in plan.points}) == 9
     chunks = list(plan.chunks())
     assert len(chunks) == 9 * 4
-    assert [(c.start, c.stop) for c in chunks[:4]] == [(0, 300), (300, 600), (600, 900), (900, 1000)]
+    assert [(c.start, c.stop) for c in chunks[:4]] == [(0, 250), (250, 500), (500, 750), (750, 1000)]  # even
     assert plan.runs == 9000
 
 
@@ -67,6 +67,19 @@ def test_chunk_size_does_not_depend_on_workers_and_defaults_by_engine():
     assert batch.plan_batch(entries).chunk_size == batch.DEFAULT_CHUNK
     assert batch.plan_batch(entries, engine="mesa").chunk_size == batch.DEFAULT_CHUNK_MESA
     assert batch.DEFAULT_CHUNK % batch.DRAW_BLOCK == 0
+
+
+def test_chunks_are_even_and_share_no_block_of_draws():
+    plan = batch.plan_batch(batch.load_batch([SCENARIOS / "baseline.toml"]), reps=20_000)
+    assert [(c.start, c.stop) for c in plan.chunks()] == [(0, 10_240), (10_240, 20_000)]  # not 16,384 + 3,616
+    assert plan.chunk_runs() == [10_240, 9_760] and plan.chunk_count == 2
+    for reps, size in [(200_000, batch.DEFAULT_CHUNK), (16_385, batch.DEFAULT_CHUNK), (5_000, 1_024), (999, 7)]:
+        cuts = batch.split_runs(reps, size)
+        runs = [b - a for a, b in cuts]
+        assert [a for a, _ in cuts[1:]] == [b for _, b in cuts[:-1]] and cuts[0][0] == 0 and cuts[-1][1] == reps
+        unit = batch.DRAW_BLOCK if size % batch.DRAW_BLOCK == 0 else 1  # boundaries on whole blocks of draws
+        assert all(a % unit == 0 for a, _ in cuts)
+        assert len(cuts) == -(-reps // size) and max(runs) <= size and max(runs) - min(runs) < 2 * unit
 
 
 def test_sweep_points_share_random_inputs(tmp_path):
@@ -242,6 +255,32 @@ def test_optional_tables_can_be_left_out(tmp_path):
                                                      "points.csv", "summary.csv"]
 
 
+def test_every_table_a_point_produces_is_written(tmp_path, monkeypatch):
+    """Which tables exist is decided where they are built: a new one reaches the folder without a list to edit."""
+    from sim.outcomes import TableBuilder
+
+    built = TableBuilder.tables
+
+    def with_a_new_table(self):
+        return {**built(self), "new_table": pd.DataFrame({"scenario": [self.scenario], "runs": [self.n]})}
+
+    monkeypatch.setattr(TableBuilder, "tables", with_a_new_table)
+    out = tmp_path / "res"
+    assert main(batch_args(FEW[:2], out, "--reps", "20", "--workers", "1", "--formats", "csv")) == 0
+    new = pd.read_csv(out / "new_table.csv")
+    assert new[["scenario", "point", "runs"]].values.tolist() == [["baseline", 0, 20],
+                                                                  ["france_government_falls", 0, 20]]
+    assert json.loads((out / "manifest.json").read_text())["tables"][-1] == "new_table"
+
+
+def test_a_point_missing_a_table_the_others_have_is_an_error_not_a_shorter_table():
+    plan = batch.plan_batch(batch.load_batch(FEW[:2]), reps=10)
+    done = {(pt.index, pt.point): {"summary": pd.DataFrame({"scenario": [pt.name]})} for pt in plan.points}
+    done[(1, 0)]["drivers"] = pd.DataFrame({"scenario": ["france_government_falls"]})
+    with pytest.raises(ValueError, match=r"baseline\[0\] has no drivers table"):
+        batch.assemble(plan, done)
+
+
 # ------------------------------------------------------------------------------------------ interruption
 
 
@@ -393,6 +432,21 @@ def test_a_long_batch_checkpoints_points_as_they_complete(tmp_path):
     for name, df in first.tables.items():
         assert df.equals(again.tables[name]), name
         assert list(df.dtypes) == list(again.tables[name].dtypes), name
+
+
+def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path):
+    from sim.atomic import replacing_folder
+
+    final = tmp_path / "f"
+    final.mkdir()
+    (final / "a").write_text("old")
+    with pytest.raises(RuntimeError), replacing_folder(final) as tmp:
+        (tmp / "a").write_text("new")
+        raise RuntimeError("a failure half-way")
+    assert (final / "a").read_text() == "old" and only_inputs_left(tmp_path, {"f"}) == []
+    with replacing_folder(final) as tmp:
+        (tmp / "b").write_text("new")
+    assert [p.name for p in final.iterdir()] == ["b"] and only_inputs_left(tmp_path, {"f"}) == []
 
 
 def children_of(pid: int) -> list[int]:

@@ -301,7 +301,7 @@ def test_a_worker_with_other_code_refuses_to_compute(monkeypatch):
 
 
 def test_the_default_chunk_on_a_cluster():
-    assert dask_executor.dask_chunk_size("ensemble") == 4 * batch.DEFAULT_CHUNK
+    assert dask_executor.dask_chunk_size("ensemble") == batch.DEFAULT_CHUNK
     assert dask_executor.dask_chunk_size("mesa") == batch.DEFAULT_CHUNK_MESA
     plan = batch.plan_batch(batch.load_batch([SCENARIOS / "baseline.toml"]), reps=1000)
     assert dask_executor.DaskExecutor.for_batch("local", workers=64, plan=plan).local_workers == 1  # 1 chunk
