@@ -16,6 +16,7 @@ import streamlit as st
 from sim import appstate
 from sim.appstate import CountryControl, RangeControl
 from sim.baseline import BACKSTOP_LEVELS, Baseline
+from sim.params import default_threshold
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.uncertainty import UNCERTAIN
 
@@ -203,7 +204,7 @@ def sidebar_settings(defaults: dict[str, Any], baseline: Baseline) -> None:
                "Custom land threshold (troops)", min_value=1, max_value=2_000_000, step=1000)
     mission = st.session_state.get("air_mission", defaults["air_mission"])
     for comp, limit, unit in (("air", 10_000, "aircraft"), ("sea", 1_000, "vessels")):
-        data = appstate.default_threshold(comp, mission, baseline)
+        data = default_threshold(comp, mission, baseline)
         note = "an assumption: no article gives a figure" if data.assumption else data.label()
         drawn = f"{data.value[0]:,}-{data.value[1]:,}"
         if widget(sb.toggle, f"threshold_{comp}_set", defaults[f"threshold_{comp}_set"], f"Own {comp} threshold",
