@@ -49,10 +49,21 @@ div:has(> .st-key-verdict) {position: sticky; top: 3.75rem; z-index: 990}
 # --- running (cached on the scenario's text, never on DataFrames) -------------------------------------------
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def verdict_tables(scenario_toml: str, replications: int) -> dict[str, pd.DataFrame]:
+    """The tables every slider move needs (summary, per_country, drivers) of a scenario given as TOML text.
+
+    The same runs and the same numbers as :func:`run_tables`, without the per-run rows and monthly series
+    that only the "Over time" tab and the downloads read (building them cost more than the runs).
+    """
+    return run_scenario(scenario_from_text(scenario_toml, "<app>", base_dir=SCENARIOS), replications=replications,
+                        months=False, keep_runs=False, keep_arrays=False).tables
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def run_tables(scenario_toml: str, replications: int) -> dict[str, pd.DataFrame]:
-    """Outcome tables of a scenario given as TOML text, over ``replications`` runs (ensemble engine)."""
-    return run_scenario(scenario_from_text(scenario_toml, "<app>", base_dir=SCENARIOS),
-                        replications=replications).tables
+    """All outcome tables of a scenario given as TOML text, over ``replications`` runs (ensemble engine)."""
+    return run_scenario(scenario_from_text(scenario_toml, "<app>", base_dir=SCENARIOS), replications=replications,
+                        keep_arrays=False).tables
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -158,8 +169,8 @@ def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.D
             if tabs[0].open:
                 _chart("contributions", pc, comp, float(row.threshold_low), reps, note="No country pledges any.")
             else:
-                _chart("over_time", tables["per_month"], comp, float(row.threshold_low), int(row.assess_from_month),
-                       reps)
+                per_month = run_tables(scenario.to_toml(), reps)["per_month"]  # the full run, kept
+                _chart("over_time", per_month, comp, float(row.threshold_low), int(row.assess_from_month), reps)
     if tabs[2].open:
         with tabs[2]:
             _chart("held_back", pc, held, note="No condition held any country back.")
@@ -176,7 +187,7 @@ def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.D
             sources_tab(scenario, controls, baseline)
     if tabs[6].open:
         with tabs[6]:
-            downloads_tab(scenario, tables)
+            downloads_tab(scenario)
 
 
 def decides_tab(scenario: Scenario) -> None:
@@ -276,9 +287,10 @@ def sources_tab(scenario: Scenario, controls: list[CountryControl], baseline: Ba
                                 "why": st.column_config.TextColumn("Assumption or note", width="large")})
 
 
-def downloads_tab(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> None:
+def downloads_tab(scenario: Scenario) -> None:
     """The scenario as TOML, every table as CSV and all as XLSX (bytes built once per scenario, kept)."""
     toml, reps = scenario.to_toml(), scenario.replications
+    tables = run_tables(toml, reps)
     st.download_button("Scenario (TOML)", appstate.scenario_toml_bytes(scenario), f"{scenario.name}.toml",
                        "application/toml", key="dl_scenario_tab", on_click="ignore",
                        help="The page's settings as a scenario file: `reassurance run` runs it unchanged.")
@@ -296,7 +308,11 @@ def downloads_tab(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> None:
 # --- the page ------------------------------------------------------------------------------------------------------
 
 def main() -> None:
-    """Draw the page: the answer and verdict first, then conditions and countries, then the detail."""
+    """Draw the page: the answer and verdict first, then conditions and countries, then the detail.
+
+    The verdict is worked out and drawn before any control below it (their values are in the session
+    already), so it reaches the browser first, on the first visit as after each move.
+    """
     st.set_page_config(page_title="Reassurance force: does it add up?", page_icon="🛡️", layout="wide")
     st.html(PAGE_CSS)
     baseline, notes = load_baseline(), []
@@ -305,11 +321,9 @@ def main() -> None:
     controls0 = appstate.country_controls(base, baseline=baseline)
     defaults = appstate.control_defaults(base, controls0, baseline)
     ctl.sync_base(base, defaults, notes)
-    ctl.sidebar_settings(defaults, baseline)
     verdict_slot, warn_slot = st.container(key="verdict"), st.container()
     left, right = st.columns([5, 7], gap="large")
-    with left:
-        ctl.conditions(base, defaults, controls0, baseline)
+    ctl.clamp_ceasefire_month(defaults)
     state = ctl.current_state(defaults)
     controls = appstate.country_controls(base, caps_from=appstate.lever_scenario(base, state, controls0, baseline),
                                          baseline=baseline)
@@ -325,23 +339,27 @@ def main() -> None:
         scenario, changes = appstate.build_scenario(base, clamped, controls, baseline)
     except ScenarioError as e:
         verdict_slot.error(f"These settings do not make a valid scenario:\n\n{ctl.errors_markdown(e)}")
+        ctl.sidebar_settings(defaults, baseline)
         with left:
+            ctl.conditions(base, defaults, controls0, baseline)
             ctl.country_panel(controls, base, baseline, {}, {})
         return
-    tables = run_tables(scenario.to_toml(), scenario.replications)
+    tables = verdict_tables(scenario.to_toml(), scenario.replications)
     held = appstate.held_back_frame(tables["per_country"], min_share=0.01)
     verdict_bar(verdict_slot, tables, held, scenario.levers.us_backstop, appstate.change_lines(changes, baseline),
                 baseline, scenario.content_hash()[:12])
     for note in notes:
         warn_slot.warning(note[0].upper() + note[1:] + ".", icon=":material/warning:")
+    ctl.sidebar_settings(defaults, baseline)
     st.sidebar.download_button("Download this scenario (TOML)", appstate.scenario_toml_bytes(scenario),
                                f"{scenario.name}.toml", "application/toml", key="dl_scenario", width="stretch",
                                on_click="ignore")
     st.sidebar.caption("The address bar holds these settings: copy it to share this page.")
     ctl.update_link(state, defaults, source)
     with left:
+        ctl.conditions(base, defaults, controls0, baseline)
         ctl.country_panel(controls, base, baseline, appstate.country_lines(tables["per_country"], held),
-                      appstate.inert_reasons(scenario, controls, baseline))
+                          appstate.inert_reasons(scenario, controls, baseline))
     with right:
         results_tabs(scenario, tables, held, controls, baseline)
     precompute_baseline(load_scenario(SCENARIOS / DEFAULT_FILE))
