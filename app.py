@@ -1,14 +1,13 @@
 """The browser app: move the coalition's pledges and conditions and see whether the force adds up.
 
 Run with ``streamlit run app.py``. A thin face over the ``sim`` API: widget state becomes scenario
-changes (:mod:`sim.appstate`), the scenario runs with :func:`sim.runner.run_scenario` (cached on the
-scenario's TOML text), the words come from :mod:`sim.appstate` and the charts from :mod:`sim.charts`.
+changes (:mod:`sim.appstate`, widgets in :mod:`app_controls`), the scenario runs with
+:func:`sim.runner.run_scenario` (cached on the scenario's TOML text), the answer and verdict are drawn
+first, and the detail under it (charts, who decides, the record, sources, downloads) is :mod:`app_results`.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,16 @@ import pandas as pd
 import streamlit as st
 
 import app_controls as ctl
-from sim import appstate  # charts, analysis and export are imported when first used: the verdict comes first
-from sim.appstate import COMPONENT_UNITS, CountryControl
+import app_results as results
+from app_results import download_bytes, run_tables  # noqa: F401 - the page's cached tables, reachable as app.*
+from sim import appstate
 from sim.baseline import Baseline, load_baseline
 from sim.runner import run_scenario
-from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_text
+from sim.scenario import ScenarioError, load_scenario, scenario_from_text
 
 ROOT = Path(__file__).resolve().parent
 SCENARIOS = ROOT / "scenarios"
 DEFAULT_FILE = "baseline.toml"
-LAST_ANALYSIS = "_last_analysis"
-RECORD_SEEN = "record_seen"  # session key: the record tab was asked for once (it then stays drawn)
-RECORD_REPLICATIONS = 1000  # runs per date in the record tab (`reassurance timeline` runs more)
-ANALYSIS_REPS, GAP_TARGET = 200, 0.9
 PAGE_CSS = """<style>
 h1 {font-size: 1.7rem !important; padding-bottom: .2rem !important}
 div:has(> .st-key-verdict) {position: sticky; top: 3.75rem; z-index: 990}
@@ -49,60 +45,14 @@ div:has(> .st-key-verdict) {position: sticky; top: 3.75rem; z-index: 990}
 # --- running (cached on the scenario's text, never on DataFrames) -------------------------------------------
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def run_tables(scenario_toml: str, replications: int) -> dict[str, pd.DataFrame]:
-    """Outcome tables of a scenario given as TOML text, over ``replications`` runs (ensemble engine)."""
-    return run_scenario(scenario_from_text(scenario_toml, "<app>", base_dir=SCENARIOS),
-                        replications=replications).tables
+def verdict_tables(scenario_toml: str, replications: int) -> dict[str, pd.DataFrame]:
+    """The tables every slider move needs (summary, per_country, drivers) of a scenario given as TOML text.
 
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def download_bytes(scenario_toml: str, replications: int, table: str, fmt: str) -> bytes:
-    """One table (or ``"all"`` as XLSX) as file bytes, built once per scenario and kept."""
-    tables = run_tables(scenario_toml, replications)
-    from sim import export
-
-    return export.xlsx_bytes(tables) if table == "all" else export.table_bytes(tables[table], fmt)
-
-
-@st.cache_resource
-def analysis_store() -> dict[tuple, dict[str, Any]]:
-    """Analyses of every session, running or done: (scenario text, component, worth) -> job.
-
-    A job is ``{"pct", "text", "result", "error"}``; it runs in a thread of its own, so moving a slider
-    (which reruns the page) never cancels it, and its result is kept for whoever asks for that scenario.
+    The same runs and the same numbers as :func:`run_tables`, without the per-run rows and monthly series
+    that only the "Over time" tab and the downloads read (building them cost more than the runs).
     """
-    return {}
-
-
-def run_analysis(key: tuple[str, str, str]) -> None:
-    """Who decides (Shapley values, winning coalitions) and the cheapest plan to reach the target."""
-    job, (toml, comp, worth) = analysis_store()[key], key
-    try:
-        from sim import analysis
-
-        s = scenario_from_text(toml, "<app>", base_dir=SCENARIOS)
-        job.update(pct=5, text="Working out each country's share (step 1 of 2) …")
-        res = analysis.pivotal_countries(s, component=comp, worth=worth, reps=ANALYSIS_REPS, samples=100)
-        job.update(pct=40, text="Searching for the cheapest way to reach the target (step 2 of 2) …")
-        gap = analysis.gap_plan(s, component=comp, target=GAP_TARGET, reps=ANALYSIS_REPS, max_evaluations=1500)
-        job["result"] = {"table": res.table, "coalitions": res.coalitions, "plan": gap.plan, "gap": gap.summary}
-    except Exception as e:  # noqa: BLE001 - shown on the page in words, the page keeps working
-        job["error"] = f"{type(e).__name__}: {e}"
-
-
-def start_analysis(key: tuple[str, str, str]) -> None:
-    """Start the analysis of ``key`` in the background unless it is running or done."""
-    store = analysis_store()
-    if key in store and store[key]["error"] is None:
-        return
-    store[key] = {"pct": 0, "text": "Starting …", "result": None, "error": None}
-    threading.Thread(target=run_analysis, args=(key,), daemon=True).start()
-
-
-def precompute_baseline(base: Scenario) -> None:
-    """Work out the baseline's analysis once per server, in the background, so it is ready when asked for."""
-    if os.environ.get("REASSURANCE_PRECOMPUTE", "1") != "0":
-        start_analysis((base.to_toml(), "land", "p_met"))
+    return run_scenario(scenario_from_text(scenario_toml, "<app>", base_dir=SCENARIOS), replications=replications,
+                        months=False, keep_runs=False, keep_arrays=False).tables
 
 
 # --- results --------------------------------------------------------------------------------------------------------
@@ -121,182 +71,19 @@ def verdict_bar(slot: Any, tables: dict[str, pd.DataFrame], held: pd.DataFrame, 
         with tools.popover("What the words mean"):
             st.markdown("\n\n".join(f"**{k}**: {v}" for k, v in appstate.GLOSSARY.items()))
         with tools.popover(f"Sources: {len(appstate.article_list(baseline))} articles"):
-            sources_list(baseline)
+            results.sources_list(baseline)
         tools.caption(("Your changes: " + "; ".join(changes[:8]) + (" …" if len(changes) > 8 else "") + ".")
                   if changes else "The loaded scenario, unchanged.")
-
-
-def sources_list(baseline: Baseline) -> None:
-    """The articles the model is built from: publisher, title (linked) and date."""
-    st.markdown("\n".join(f"- {a['publisher']}, [“{a['title']}”]({a['link']}), {a['date']}"
-                          + ("" if a["direct"] == "True" else " (a web search for the title)")
-                          for a in appstate.article_list(baseline)))
-
-
-def _chart(make: str, *args: Any, note: str = "") -> None:
-    """Draw ``sim.charts.<make>(*args)``, or ``note`` when there is nothing to draw."""
-    from sim import charts
-
-    chart = getattr(charts, make)(*args)
-    if chart is not None:
-        st.vega_lite_chart(charts.spec(chart), width="stretch")
-    elif note:
-        st.info(note)
-
-
-def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.DataFrame,
-                 controls: list[CountryControl], baseline: Baseline) -> None:
-    """Charts, who decides, sources and downloads (only the open tab is drawn)."""
-    summ, pc, reps = tables["summary"], tables["per_country"], scenario.replications
-    tabs = st.tabs(("Contributions", "Over time", "Held back", "Who decides", "The record", "Sources", "Downloads"),
-                   key="results_tab", on_change="rerun")
-    if tabs[0].open or tabs[1].open:
-        with tabs[0] if tabs[0].open else tabs[1]:
-            comp = ctl.widget(st.radio, "chart_component", "land", "Component", list(COMPONENT_UNITS), horizontal=True,
-                      format_func=lambda v: f"{v.capitalize()} ({COMPONENT_UNITS[v]})")
-            row = summ[summ.component == comp].iloc[0]
-            if tabs[0].open:
-                _chart("contributions", pc, comp, float(row.threshold_low), reps, note="No country pledges any.")
-            else:
-                _chart("over_time", tables["per_month"], comp, float(row.threshold_low), int(row.assess_from_month),
-                       reps)
-    if tabs[2].open:
-        with tabs[2]:
-            _chart("held_back", pc, held, note="No condition held any country back.")
-            st.caption("  \n".join(f"**{appstate.condition_label(k)}**: {v}"
-                                   for k, v in appstate.condition_descriptions().items()))
-    if tabs[3].open:
-        with tabs[3]:
-            decides_tab(scenario)
-    if tabs[4].open:
-        with tabs[4]:
-            record_tab(scenario)
-    if tabs[5].open:
-        with tabs[5]:
-            sources_tab(scenario, controls, baseline)
-    if tabs[6].open:
-        with tabs[6]:
-            downloads_tab(scenario, tables)
-
-
-def decides_tab(scenario: Scenario) -> None:
-    """Who makes or breaks the threshold and the cheapest plan: run on demand, kept per scenario."""
-    c1, c2 = st.columns(2)
-    comp = c1.radio("Component", list(COMPONENT_UNITS), key="decides_component", horizontal=True)
-    worth = c2.radio("Measure", ["p_met", "strength"], key="decides_worth", horizontal=True,
-                     format_func=lambda w: "chance of meeting it" if w == "p_met" else "lowest strength")
-    key = (scenario.to_toml(), comp, worth)
-    if st.button("Run the analysis", key="decides_run", type="primary",
-                 help="Seconds to a minute: thousands of coalitions are simulated. It keeps running while you "
-                      "move sliders, and its result is kept for these settings."):
-        start_analysis(key)
-    job = analysis_store().get(key)
-    running = job is not None and job["result"] is None and job["error"] is None
-    st.fragment(analysis_view, run_every=1.0 if running else None)(key, running)
-
-
-def analysis_view(key: tuple[str, str, str], polling: bool) -> None:
-    """The analysis of ``key``: its progress, its result, or the last result labelled stale."""
-    job = analysis_store().get(key)
-    if job is not None and job["result"] is None and job["error"] is None:
-        st.progress(job["pct"], text=job["text"])
-    elif polling:
-        st.rerun()  # finished: draw the page again, without polling
-    if job is not None and job["error"] is not None:
-        st.error(f"The analysis failed: {job['error']}. Press Run to try again.")
-    if job is not None and job["result"] is not None:
-        st.session_state[LAST_ANALYSIS] = key
-        res = job["result"]
-    elif (last := analysis_store().get(st.session_state.get(LAST_ANALYSIS))) and last["result"] is not None:
-        res = last["result"]
-        st.warning("Stale: this result is for earlier settings. Press Run to work it out for the current ones.",
-                   icon=":material/history:")
-    else:
-        if job is None:
-            st.info("Press Run to work out which countries decide the outcome and the cheapest way to reach "
-                    f"{GAP_TARGET:.0%}. Nothing runs until you ask.")
-        return
-    worth_shown = res["table"]["worth"].iloc[0]
-    st.markdown(appstate.pivotal_words(res["table"], res["coalitions"], worth_shown))
-    _chart("pivotal", res["table"], worth_shown, res["table"]["component"].iloc[0])
-    st.markdown(f"**Closing the gap to {GAP_TARGET:.0%}**  \n{appstate.gap_words(res['gap'])}")
-    st.markdown("\n".join(f"{r.step}. {r.change}" for r in res["plan"].itertuples()))
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def timeline_tables(scenario_toml: str, replications: int) -> dict[str, pd.DataFrame]:
-    """The scenario as of every date on which a statement changed something (sim.timeline), cached."""
-    from sim import timeline
-
-    return timeline.timeline_tables(scenario_from_text(scenario_toml, "<app>", base_dir=SCENARIOS),
-                                    replications=replications)
-
-
-def record_tab(scenario: Scenario) -> None:
-    """The record since the articles: P(met) as of each date a statement changed something, and the statements."""
-    reps = min(scenario.replications, RECORD_REPLICATIONS)
-    if scenario.sweep:
-        st.info("The record runs one scenario: remove the sweep to see it.")
-        return
-    if not st.button("Show how the answer moved", key="record_run", type="primary",
-                     help=f"Runs this scenario ({reps:,} runs) as of every date on which a statement changed an "
-                          "input; a few seconds, kept for these settings.") and not st.session_state.get(RECORD_SEEN):
-        st.info("The answer as of each date since the articles, with the statements that moved it. Press the "
-                "button: nothing runs until you ask. The date control under Conditions sets the date of the "
-                "page's own answer.")
-        return
-    st.session_state[RECORD_SEEN] = True
-    with st.spinner("Running the scenario as of each date..."):
-        tables = timeline_tables(scenario.to_toml(), reps)
-    _chart("timeline", tables["timeline"])
-    changes = tables["timeline_changes"]
-    st.markdown(f"**Every statement that changed an input** ({len(changes):,} values; a weak source, an aggregator "
-                "or state media alone, is flagged)")
-    st.dataframe(changes[["as_of", "about", "path", "before", "after", "publisher", "url", "quality", "flagged",
-                          "quote", "assumption"]], hide_index=True, width="stretch",
-                 column_config={"as_of": "Date", "about": "Who", "path": "Sets", "before": "Before",
-                                "after": "After", "publisher": "Publisher",
-                                "url": st.column_config.LinkColumn("Source", display_text="open"),
-                                "quality": "Kind", "flagged": "Weak source",
-                                "quote": st.column_config.TextColumn("Quote", width="large"),
-                                "assumption": st.column_config.TextColumn("Reading", width="large")})
-
-
-def sources_tab(scenario: Scenario, controls: list[CountryControl], baseline: Baseline) -> None:
-    """The articles, then every value of a country with where it comes from."""
-    st.markdown("**The five articles the model is built from**")
-    sources_list(baseline)
-    names = {c.iso3: c.name for c in controls}
-    iso = st.selectbox("A country's values and their sources", list(names), key="sources_country",
-                       format_func=lambda i: names[i])
-    prov = appstate.provenance_rows(scenario, iso, baseline)
-    st.dataframe(prov[["label", "in_words", "kind", "source", "quote", "why"]], hide_index=True, width="stretch",
-                 column_config={"label": "What", "in_words": "Value", "kind": "Kind", "source": "Source",
-                                "quote": st.column_config.TextColumn("Quote", width="large"),
-                                "why": st.column_config.TextColumn("Assumption or note", width="large")})
-
-
-def downloads_tab(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> None:
-    """The scenario as TOML, every table as CSV and all as XLSX (bytes built once per scenario, kept)."""
-    toml, reps = scenario.to_toml(), scenario.replications
-    st.download_button("Scenario (TOML)", appstate.scenario_toml_bytes(scenario), f"{scenario.name}.toml",
-                       "application/toml", key="dl_scenario_tab", on_click="ignore",
-                       help="The page's settings as a scenario file: `reassurance run` runs it unchanged.")
-    st.download_button("All tables (XLSX)", download_bytes(toml, reps, "all", "xlsx"), f"{scenario.name}-tables.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx",
-                       on_click="ignore")
-    for name, df in tables.items():
-        st.download_button(f"{name}.csv", download_bytes(toml, reps, name, "csv"), f"{scenario.name}-{name}.csv",
-                           "text/csv", key=f"dl_{name}", on_click="ignore",
-                           help=f"The {name} table ({len(df):,} rows); docs/outputs.md describes every column.")
-    which = st.selectbox("Preview a table", list(tables), key="table_preview")
-    st.dataframe(tables[which], hide_index=True, width="stretch", height=320)
 
 
 # --- the page ------------------------------------------------------------------------------------------------------
 
 def main() -> None:
-    """Draw the page: the answer and verdict first, then conditions and countries, then the detail."""
+    """Draw the page: the answer and verdict first, then conditions and countries, then the detail.
+
+    The verdict is worked out and drawn before any control below it (their values are in the session
+    already), so it reaches the browser first, on the first visit as after each move.
+    """
     st.set_page_config(page_title="Reassurance force: does it add up?", page_icon="🛡️", layout="wide")
     st.html(PAGE_CSS)
     baseline, notes = load_baseline(), []
@@ -305,11 +92,9 @@ def main() -> None:
     controls0 = appstate.country_controls(base, baseline=baseline)
     defaults = appstate.control_defaults(base, controls0, baseline)
     ctl.sync_base(base, defaults, notes)
-    ctl.sidebar_settings(defaults, baseline)
     verdict_slot, warn_slot = st.container(key="verdict"), st.container()
     left, right = st.columns([5, 7], gap="large")
-    with left:
-        ctl.conditions(base, defaults, controls0, baseline)
+    ctl.clamp_ceasefire_month(defaults)
     state = ctl.current_state(defaults)
     controls = appstate.country_controls(base, caps_from=appstate.lever_scenario(base, state, controls0, baseline),
                                          baseline=baseline)
@@ -325,26 +110,30 @@ def main() -> None:
         scenario, changes = appstate.build_scenario(base, clamped, controls, baseline)
     except ScenarioError as e:
         verdict_slot.error(f"These settings do not make a valid scenario:\n\n{ctl.errors_markdown(e)}")
+        ctl.sidebar_settings(defaults, baseline)
         with left:
+            ctl.conditions(base, defaults, controls0, baseline)
             ctl.country_panel(controls, base, baseline, {}, {})
         return
-    tables = run_tables(scenario.to_toml(), scenario.replications)
+    tables = verdict_tables(scenario.to_toml(), scenario.replications)
     held = appstate.held_back_frame(tables["per_country"], min_share=0.01)
     verdict_bar(verdict_slot, tables, held, scenario.levers.us_backstop, appstate.change_lines(changes, baseline),
                 baseline, scenario.content_hash()[:12])
     for note in notes:
         warn_slot.warning(note[0].upper() + note[1:] + ".", icon=":material/warning:")
+    ctl.sidebar_settings(defaults, baseline)
     st.sidebar.download_button("Download this scenario (TOML)", appstate.scenario_toml_bytes(scenario),
                                f"{scenario.name}.toml", "application/toml", key="dl_scenario", width="stretch",
                                on_click="ignore")
     st.sidebar.caption("The address bar holds these settings: copy it to share this page.")
     ctl.update_link(state, defaults, source)
     with left:
+        ctl.conditions(base, defaults, controls0, baseline)
         ctl.country_panel(controls, base, baseline, appstate.country_lines(tables["per_country"], held),
-                      appstate.inert_reasons(scenario, controls, baseline))
+                          appstate.inert_reasons(scenario, controls, baseline))
     with right:
-        results_tabs(scenario, tables, held, controls, baseline)
-    precompute_baseline(load_scenario(SCENARIOS / DEFAULT_FILE))
+        results.results_tabs(scenario, tables, held, controls, baseline)
+    results.precompute_baseline(load_scenario(SCENARIOS / DEFAULT_FILE))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from sim import appstate
 from sim.appstate import CountryControl, RangeControl
 from sim.baseline import BACKSTOP_LEVELS, Baseline
 from sim.concepts import lever
+from sim.params import default_threshold
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.uncertainty import UNCERTAIN
 
@@ -136,6 +137,19 @@ def update_link(state: dict[str, Any], defaults: dict[str, Any], source: str) ->
 
 # --- controls ---------------------------------------------------------------------------------------------------
 
+def clamp_ceasefire_month(defaults: dict[str, Any]) -> int:
+    """Keep the ceasefire month inside its slider (it ends before the horizon); returns the slider's end.
+
+    Called before the page reads its state (the verdict is worked out before the controls are drawn) and
+    again when the slider is drawn.
+    """
+    now = current_state({k: defaults[k] for k in ("ceasefire", "horizon_months")})
+    ceasefire, horizon = now["ceasefire"], now["horizon_months"]
+    month_max = max(1, int(horizon) - 1, defaults["ceasefire_month"] if not ceasefire else 0)
+    _prepare("ceasefire_month", defaults["ceasefire_month"], ident=month_max, clamp=lambda v: min(int(v), month_max))
+    return month_max
+
+
 def conditions(base: Scenario, defaults: dict[str, Any], controls: list[CountryControl], baseline: Baseline) -> None:
     """The conditions the articles make the force depend on (in the page, not the sidebar: phones see them)."""
     st.subheader("Conditions")
@@ -161,10 +175,9 @@ def conditions(base: Scenario, defaults: dict[str, Any], controls: list[CountryC
                    if base.levers.us_backstop_changes else ""))
     ceasefire = widget(st.toggle, "ceasefire", defaults["ceasefire"], "Ceasefire",
                    help="The force deploys only after a ceasefire (A003).")
-    horizon = widget(st.slider, "horizon_months", defaults["horizon_months"], "Horizon (months the force must hold)",
+    widget(st.slider, "horizon_months", defaults["horizon_months"], "Horizon (months the force must hold)",
                  min_value=1, max_value=max(120, defaults["horizon_months"]))
-    month_max = max(1, horizon - 1, defaults["ceasefire_month"] if not ceasefire else 0)
-    _prepare("ceasefire_month", defaults["ceasefire_month"], ident=month_max, clamp=lambda v: min(int(v), month_max))
+    month_max = clamp_ceasefire_month(defaults)
     keep("ceasefire_month", st.slider("Ceasefire from month", 0, month_max, key="ceasefire_month",
                                        disabled=not ceasefire, help=None if ceasefire else "Turn the ceasefire on."))
     widget(st.toggle, "un_framework", defaults["un_framework"], "A UN framework exists",
@@ -206,7 +219,7 @@ def sidebar_settings(defaults: dict[str, Any], baseline: Baseline) -> None:
     mission = st.session_state.get("air_mission", defaults["air_mission"])
     for comp, unit in (("air", "aircraft"), ("sea", "vessels")):
         limit = int(lever(f"thresholds.{comp}").high)
-        data = appstate.default_threshold(comp, mission, baseline)
+        data = default_threshold(comp, mission, baseline)
         note = "an assumption: no article gives a figure" if data.assumption else data.label()
         drawn = f"{data.value[0]:,}-{data.value[1]:,}"
         if widget(sb.toggle, f"threshold_{comp}_set", defaults[f"threshold_{comp}_set"], f"Own {comp} threshold",

@@ -54,7 +54,7 @@ PY="$REPO_ROOT/.venv/bin/python"
 # A lint failure fails the run, but the tests still run so that both are reported.
 lint_rc=0
 lint_dirs=()
-for d in sim tests benchmarks app.py; do
+for d in sim tests benchmarks app.py app_controls.py app_results.py; do
     if [[ -e "$d" ]]; then
         lint_dirs+=("$d")
     fi

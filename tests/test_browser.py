@@ -147,6 +147,9 @@ def test_the_verdict_stays_in_view_while_a_slider_moves_and_follows_the_us_backs
 
     url, log = server
     page = _open(browser, url, size)
+    # The verdict comes first; the screenshot waits for the rest of the page (no widget left as a placeholder).
+    page.locator(".st-key-land_FRA").wait_for()
+    page.wait_for_function("() => !document.querySelector('[data-testid*=keleton], [class*=keleton]')")
     _shot(page, tmp_path, f"{size}-opened")
     before = _verdict(page)
     assert before[0].startswith("A land force of 30,000 troops is unlikely") and before[1][0] == "Unlikely"
