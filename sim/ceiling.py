@@ -16,7 +16,27 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import rules
+from sim.draws import Draws
 from sim.params import Params
+
+HOLDS_BACK_ONLY = "holds back only"
+WAITS_ON_LEADS = "waits on the lead nations"
+WAITS_ON_TROOPS = "waits on the others' troops"
+DEPENDENT_CONDITIONS: dict[int, str] = {
+    rules.LEADS: WAITS_ON_LEADS,  # a follower counts only beside a lead nation that can put troops down
+    rules.MOMENTUM: WAITS_ON_TROOPS,  # can only hold back, but makes others' land troops matter
+    rules.MANDATE: HOLDS_BACK_ONLY,
+    rules.INCIDENT: HOLDS_BACK_ONLY,
+    rules.CASCADE: HOLDS_BACK_ONLY,
+}
+"""How each condition that the bounds do not compute with the rules holds a country back.
+
+The ceilings, the per-run bounds and the pivotal players compute the conditions of
+:func:`sim.rules.static_conditions` and :func:`sim.rules.run_constants` by calling them (at their most
+favourable). Every other condition of :data:`sim.rules.CONDITIONS` must be declared here: one that only
+holds a country back can be left out of an upper bound; one that waits on other countries changes who
+can matter. :func:`check_conditions` refuses a condition that is in neither place, so a new condition
+cannot silently make a bound too low (and a Shapley value wrong)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +76,30 @@ class Ceiling:
         return "conditions"
 
 
+def _rule_bits() -> int:
+    """The condition bits the rules' own static functions produce (everything failing at once)."""
+    static = rules.static_conditions(0, 1, 0, 1, False, True, False, False, 0)
+    run = rules.run_constants(1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 1.0, 2.0, 2.0, 1.0, True, False,
+                              0.0, 0.0, 0.0, 0.0, 0.0)
+    return int(static) | int(run.reasons_land) | int(run.reasons_sea)
+
+
+def check_conditions() -> None:
+    """Refuse to bound anything if a condition is known neither to the rules' static functions nor here."""
+    known = _rule_bits()
+    unknown = [name for bit, name in rules.CONDITIONS.items() if not bit & known and bit not in DEPENDENT_CONDITIONS]
+    if unknown:
+        raise ValueError(f"condition(s) {unknown} unknown to the bounds: declare how each holds a country back "
+                         "in sim.ceiling.DEPENDENT_CONDITIONS (else pruning could drop coalitions that win)")
+
+
+def waits_on_land(p: Params, component: int) -> bool:
+    """Whether a component waits on troops on the ground (a condition of another country's land binds it)."""
+    check_conditions()
+    return any(p.binds_condition(bit, component) for bit, how in DEPENDENT_CONDITIONS.items()
+               if how != HOLDS_BACK_ONLY)
+
+
 def eligible(p: Params, *, every_month: bool = True) -> np.ndarray:
     """``[3, countries]``: whether each component of each country can be in the force.
 
@@ -75,6 +119,51 @@ def eligible(p: Params, *, every_month: bool = True) -> np.ndarray:
         leads_can = bool((out[0] & p.is_lead & (p.land_hi > 0)).any())
         out[0] &= ~p.follows_leads | leads_can
     return out
+
+
+def run_bounds(p: Params, d: Draws) -> tuple[np.ndarray, np.ndarray]:
+    """The most each country could field of each component in each run, and which can lead there.
+
+    Returns ``(most, leads)``: ``most`` ``[runs, countries, 3]`` is the run's pledge after the capacity cap
+    and the border rule (:func:`sim.rules.run_constants`, the run's own willingness and troops draws),
+    counted where the conditions that do not depend on the others (:func:`sim.rules.static_conditions`
+    with the run's backstop and requirements, no fall of government) hold in some assessed month, else 0;
+    ``leads`` ``[runs, countries]`` marks lead nations with troops to put down in the run. Conditions that
+    wait on others are for the caller (:func:`run_totals_bound`); the rest only hold a country back
+    (:data:`DEPENDENT_CONDITIONS`). So no month of the window can see a country field more than ``most``.
+    """
+    check_conditions()
+    run = p.per_run(d)
+    every = slice(None)
+    q = rules.run_constants(**p.constant_inputs(every), land_cap=run.land_cap, **d.constant_inputs(every, every))
+    window = np.arange(p.assess_start, p.horizon)
+    level = rules.backstop_level(p.backstop_scheduled[window][:, None, None], run.offered[None, :, None])
+    bits = rules.static_conditions(window[:, None, None], p.ceasefire_month, level, run.required[None],
+                                   p.un_framework, p.requires_un, q.takes_part[None], q.sends_troops[None],
+                                   rules.NEVER)
+    ok = np.stack([(rules.component_bits(bits, p.binds[k]) == 0).any(axis=0) for k in range(3)], axis=-1)
+    most = np.stack([q.land_offer, q.air, q.sea], axis=-1) * ok
+    return most, p.is_lead & (most[:, :, 0] > 0)
+
+
+def run_totals_bound(p: Params, most: np.ndarray, leads: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Upper bound of each component's total in each assessed month: ``[..., runs, 3]``.
+
+    ``members`` ``[..., countries]`` (booleans; ``...`` e.g. coalitions) says who may take part. A follower
+    of the lead nations counts only in runs where a member lead nation has troops to put down, where the
+    lead nations bind the component.
+    """
+    members = np.asarray(members, dtype=float)[..., None, :]  # [..., 1, countries]
+    led = p.follows_leads.astype(float)
+    has_lead = (members * leads) @ np.ones(p.n_countries) > 0  # [..., runs]
+    out = []
+    for k in range(3):
+        if p.binds_condition(rules.LEADS, k):
+            own = (members * (1 - led) * most[:, :, k]).sum(-1)
+            out.append(own + has_lead * (members * led * most[:, :, k]).sum(-1))
+        else:
+            out.append((members * most[:, :, k]).sum(-1))
+    return np.stack(out, axis=-1)
 
 
 def ceilings(p: Params) -> dict[str, Ceiling]:

@@ -265,10 +265,6 @@ def prim_boxes(sample: Sample, *, scenario: str, component: str = "land",
     ``limits`` has one row per box and restricted factor (low/high, or the levels kept, and the
     quasi-p-values); ``boxes`` one row per box (coverage, density, mass, restricted dimensions).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ema_workbench warns at import about optional parallel back-ends
-        from ema_workbench.analysis import prim as ema_prim
-
     y = sample.Y[:, COMPONENTS.index(component)] >= threshold
     lim_cols = ["scenario", "component", "box", "factor", "low", "high", "levels", "qp_low", "qp_high"]
     box_cols = ["scenario", "component", "box", "success_if_p_met_at_least", "points", "successes", "coverage",
@@ -281,7 +277,9 @@ def prim_boxes(sample: Sample, *, scenario: str, component: str = "land",
             "restricted": "", "trajectory_index": -1, "note": note + ": no box to find"}], columns=box_cols))
     x = _prim_x(sample)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # ema_workbench warns at import about optional parallel back-ends
+        from ema_workbench.analysis import prim as ema_prim  # imported only when there is a box to find (~2.5 s)
+
         alg = ema_prim.Prim(x, y.astype(int), peel_alpha=peel_alpha, mass_min=mass_min)
         lims, boxes = [], []
         for b in range(max_boxes):
