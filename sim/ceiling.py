@@ -12,12 +12,13 @@ troops on the ground. A threshold above the ceiling cannot be met in the scenari
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from sim import rules
 from sim.draws import Draws
-from sim.params import Params
+from sim.params import Params, PerRun
 
 HOLDS_BACK_ONLY = "holds back only"
 WAITS_ON_LEADS = "waits on the lead nations"
@@ -76,6 +77,7 @@ class Ceiling:
         return "conditions"
 
 
+@cache
 def _rule_bits() -> int:
     """The condition bits the rules' own static functions produce (everything failing at once)."""
     static = rules.static_conditions(0, 1, 0, 1, False, True, False, False, 0)
@@ -121,22 +123,28 @@ def eligible(p: Params, *, every_month: bool = True) -> np.ndarray:
     return out
 
 
-def run_bounds(p: Params, d: Draws) -> tuple[np.ndarray, np.ndarray]:
+def run_bounds(p: Params, d: Draws, run: PerRun | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The most each country could field of each component in each run, and which can lead there.
 
     Returns ``(most, leads)``: ``most`` ``[runs, countries, 3]`` is the run's pledge after the capacity cap
     and the border rule (:func:`sim.rules.run_constants`, the run's own willingness and troops draws),
     counted where the conditions that do not depend on the others (:func:`sim.rules.static_conditions`
     with the run's backstop and requirements, no fall of government) hold in some assessed month, else 0;
-    ``leads`` ``[runs, countries]`` marks lead nations with troops to put down in the run. Conditions that
+    ``leads`` ``[runs, countries]`` marks lead nations with troops to put down in the run. ``run``: the
+    runs' :meth:`sim.params.Params.per_run`, if already computed. Conditions that
     wait on others are for the caller (:func:`run_totals_bound`); the rest only hold a country back
     (:data:`DEPENDENT_CONDITIONS`). So no month of the window can see a country field more than ``most``.
     """
     check_conditions()
-    run = p.per_run(d)
+    run = p.per_run(d) if run is None else run
     every = slice(None)
     q = rules.run_constants(**p.constant_inputs(every), land_cap=run.land_cap, **d.constant_inputs(every, every))
-    window = np.arange(p.assess_start, p.horizon)
+    # A month's static conditions depend on the month only through the ceasefire and the backstop schedule
+    # (no fall of government here): the first month of each distinct pair stands for all its months.
+    months = np.arange(p.assess_start, p.horizon)
+    _, first = np.unique(np.stack([months < p.ceasefire_month, p.backstop_scheduled[months]]), axis=1,
+                         return_index=True)
+    window = months[np.sort(first)]
     level = rules.backstop_level(p.backstop_scheduled[window][:, None, None], run.offered[None, :, None])
     bits = rules.static_conditions(window[:, None, None], p.ceasefire_month, level, run.required[None],
                                    p.un_framework, p.requires_un, q.takes_part[None], q.sends_troops[None],

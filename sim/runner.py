@@ -115,15 +115,16 @@ class CommonRuns:
             cols[np.asarray(absent, dtype=bool)] = 1.0  # u < p_participate never holds
         return simulate(params, Draws(u, self.draws.n_countries, self.draws.horizon), rows)
 
+    def _rows(self, rows: np.ndarray | None) -> Draws:
+        return self.draws if rows is None else Draws(self.draws.u[rows], self.draws.n_countries, self.draws.horizon)
+
     def bounds(self, params: Params, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """:func:`sim.ceiling.run_bounds` of runs ``rows`` (default: all)."""
-        d = self.draws if rows is None else Draws(self.draws.u[rows], self.draws.n_countries, self.draws.horizon)
-        return run_bounds(params, d)
+        return run_bounds(params, self._rows(rows))
 
     def thresholds(self, params: Params, rows: np.ndarray | None = None) -> np.ndarray:
         """Each component's threshold in runs ``rows``: ``[rows, 3]`` (air and sea may be drawn)."""
-        d = self.draws if rows is None else Draws(self.draws.u[rows], self.draws.n_countries, self.draws.horizon)
-        return params.per_run(d).thresholds
+        return params.per_run(self._rows(rows)).thresholds
 
     def met(self, params: Params, components: tuple[str, ...] = COMPONENTS,
             rows: np.ndarray | None = None) -> np.ndarray:
@@ -135,8 +136,10 @@ class CommonRuns:
         """
         rows = np.arange(self.reps) if rows is None else np.asarray(rows, dtype=np.int64)
         ks = [COMPONENT_INDEX[c] for c in components]
-        most, leads = self.bounds(params, rows)
-        thr = self.thresholds(params, rows)[:, ks]
+        d = self._rows(rows)
+        run = params.per_run(d)
+        most, leads = run_bounds(params, d, run)
+        thr = run.thresholds[:, ks]
         bound = run_totals_bound(params, most, leads, np.ones(params.n_countries, dtype=bool))[:, ks]
         need = np.flatnonzero((bound >= thr).any(axis=1))
         out = np.zeros((rows.size, len(ks)), dtype=bool)
