@@ -154,24 +154,23 @@ def run_bounds(p: Params, d: Draws, run: PerRun | None = None) -> tuple[np.ndarr
     return most, p.is_lead & (most[:, :, 0] > 0)
 
 
-def run_totals_bound(p: Params, most: np.ndarray, leads: np.ndarray, members: np.ndarray) -> np.ndarray:
+def run_totals_bound(p: Params, most: np.ndarray, leads: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
     """Upper bound of each component's total in each assessed month: ``[..., runs, 3]``.
 
-    ``members`` ``[..., countries]`` (booleans; ``...`` e.g. coalitions) says who may take part. A follower
-    of the lead nations counts only in runs where a member lead nation has troops to put down, where the
-    lead nations bind the component.
+    ``members`` ``[..., countries]`` (booleans; ``...`` e.g. coalitions) says who may take part (default:
+    every country). A follower of the lead nations counts only in runs where a member lead nation has
+    troops to put down, where the lead nations bind the component.
     """
-    members = np.asarray(members, dtype=float)[..., None, :]  # [..., 1, countries]
-    led = p.follows_leads.astype(float)
-    has_lead = (members * leads) @ np.ones(p.n_countries) > 0  # [..., runs]
-    out = []
-    for k in range(3):
-        if p.binds_condition(rules.LEADS, k):
-            own = (members * (1 - led) * most[:, :, k]).sum(-1)
-            out.append(own + has_lead * (members * led * most[:, :, k]).sum(-1))
-        else:
-            out.append((members * most[:, :, k]).sum(-1))
-    return np.stack(out, axis=-1)
+    led = p.follows_leads
+    if members is None:
+        own, follow, has_lead = most[:, ~led].sum(axis=1), most[:, led].sum(axis=1), leads.any(axis=1)
+    else:
+        m = np.asarray(members, dtype=float)  # [..., countries]; sums of whole numbers: exact in any order
+        own = np.einsum("...c,rck->...rk", m * ~led, most)
+        follow = np.einsum("...c,rck->...rk", m * led, most)
+        has_lead = np.einsum("...c,rc->...r", m, leads.astype(float)) > 0
+    binds = np.array([p.binds_condition(rules.LEADS, k) for k in range(3)])
+    return own + np.where(binds, has_lead[..., None], True) * follow
 
 
 def ceilings(p: Params) -> dict[str, Ceiling]:

@@ -134,14 +134,13 @@ class CommonRuns:
         threshold are simulated: in the others no month of the window can reach it, so it is not met. The
         answer is what simulating every run gives.
         """
-        rows = np.arange(self.reps) if rows is None else np.asarray(rows, dtype=np.int64)
         ks = [COMPONENT_INDEX[c] for c in components]
         d = self._rows(rows)
+        rows = np.arange(self.reps) if rows is None else np.asarray(rows, dtype=np.int64)
         run = params.per_run(d)
         most, leads = run_bounds(params, d, run)
-        thr = run.thresholds[:, ks]
-        bound = run_totals_bound(params, most, leads, np.ones(params.n_countries, dtype=bool))[:, ks]
-        need = np.flatnonzero((bound >= thr).any(axis=1))
+        bound = run_totals_bound(params, most, leads)[:, ks]
+        need = np.flatnonzero((bound >= run.thresholds[:, ks]).any(axis=1))
         out = np.zeros((rows.size, len(ks)), dtype=bool)
         if need.size:
             res = self.simulate(params, rows[need])

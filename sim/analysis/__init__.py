@@ -82,7 +82,8 @@ def sobol_table(scenario: Scenario, *, components: Sequence[str] = ("land",), n:
                 reps: int = _sens.DEFAULT_REPS, factors: Sequence[Factor] | None = None,
                 seed: int = _sens.DEFAULT_SAMPLE_SEED, workers: int = 1) -> pd.DataFrame:
     """Sobol indices (``S1``, ``S1_conf``, ``ST``, ``ST_conf``) per component and factor."""
-    sample = sobol_sample(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers)
+    sample = sobol_sample(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers,
+                          components=components)
     return sobol_indices(sample, scenario=scenario.name, components=components, seed=seed)
 
 
@@ -90,7 +91,8 @@ def prim_table(scenario: Scenario, *, component: str = "land", n: int = _sens.DE
                reps: int = _sens.DEFAULT_REPS, factors: Sequence[Factor] | None = None,
                seed: int = _sens.DEFAULT_SAMPLE_SEED, workers: int = 1, **options: Any) -> pd.DataFrame:
     """PRIM box limits (one row per box and restricted factor) with the box's coverage and density."""
-    sample = sobol_sample(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers)
+    sample = sobol_sample(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers,
+                          components=(component,))
     limits, boxes = prim_boxes(sample, scenario=scenario.name, component=component, **options)
     return limits.merge(boxes[["box", "coverage", "density", "mass"]], on="box", how="left")
 
@@ -152,11 +154,13 @@ def analyse(scenario: Scenario, *, what: Sequence[str] = ANALYSES, component: st
         sopts = dict(sobol_options or {})
         say(f"sensitivity sample (N = {sopts.get('n', _sens.DEFAULT_N)}) ...")
         t0 = time.perf_counter()
+        sopts.setdefault("components", (component,))  # the component analysed: the others' runs are not needed
         sample = sobol_sample(scenario, reps=reps or _sens.DEFAULT_REPS, **sopts)
         out.seconds["sample"] = time.perf_counter() - t0
         out.tables["sensitivity_factors"] = _sens.factors_table(sample.factors)
         out.tables["sensitivity_samples"] = sample.frame(scenario.name)
         out.settings["sample"] = {"n": sample.n, "points": len(sample.X), "reps": sample.reps, "seed": sample.seed,
+                                  "components": list(sample.components),
                                   "workers": sopts.get("workers", 1), "sampler": "SALib.sample.sobol.sample, "
                                   "calc_second_order=False, scramble=True"}
         if "sobol" in what:

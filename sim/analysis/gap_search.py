@@ -7,41 +7,20 @@ passes is confirmed through the ordinary path (:func:`p_met`).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from sim.analysis.changes import Change, merged
 from sim.analysis.game import player_inputs, players
+from sim.analysis.overlay import differences, lay_over, overlaps
 from sim.params import Params, compile_params
 from sim.runner import CommonRuns, run_scenario
 from sim.scenario import Scenario
 
 SCREEN_FIRST = 100
 """The search screens a set on its first runs and stops there when they show it cannot reach the target."""
-
-
-def _differences(base: Params, other: Params) -> dict[str, Any]:
-    """The fields (and, for arrays, the elements as a mask) in which ``other`` differs from ``base``."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(Params):
-        a, b = getattr(base, f.name), getattr(other, f.name)
-        if isinstance(a, np.ndarray):
-            if a.shape != b.shape:
-                out[f.name] = True
-            elif (mask := (a != b)).any():
-                out[f.name] = mask
-        elif a != b:
-            out[f.name] = True
-    return out
-
-
-def _touch(x: Any, y: Any) -> bool:
-    """Whether two difference masks (:func:`_differences` values) share a field element."""
-    return x is True or y is True or bool((x & y).any())
 
 
 class _Search:
@@ -74,9 +53,9 @@ class _Search:
         self._reduced: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._part: dict[tuple[int, ...], int] = {}  # sets screened only on their first runs: runs met
         self.alone = [self._compiled((j,)) for j in range(len(self.options))]
-        self.diffs = [_differences(p, q) for q in self.alone]
+        self.diffs = [differences(p, q) for q in self.alone]
         self.overlaps = {(i, j) for i, j in itertools.combinations(range(len(self.options)), 2)
-                         if any(_touch(m, self.diffs[j][f]) for f, m in self.diffs[i].items() if f in self.diffs[j])}
+                         if overlaps(self.diffs[i], self.diffs[j])}
         base_inputs = player_inputs(p)
         self.moves_players = [any(np.any(a != b) for a, b in zip(base_inputs, player_inputs(q), strict=True))
                               for q in self.alone]
@@ -93,16 +72,7 @@ class _Search:
             elif any(pair in self.overlaps for pair in itertools.combinations(items, 2)):
                 got = self._compiled(items)
             else:
-                changed: dict[str, Any] = {}
-                for j in items:
-                    for name, mask in self.diffs[j].items():
-                        value = getattr(self.alone[j], name)
-                        if mask is True:
-                            changed[name] = value
-                        else:
-                            arr = changed[name] = changed.get(name, getattr(self.base, name)).copy()
-                            arr[mask] = value[mask]
-                got = dataclasses.replace(self.base, **changed)
+                got = lay_over(self.base, ((self.alone[j], self.diffs[j]) for j in items))
             self._params[items] = got
         return self._params[items]
 

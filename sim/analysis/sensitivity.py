@@ -19,9 +19,10 @@ Workbench peels and pastes; this module maps inputs to scenarios and runs them.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -29,12 +30,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.overlay import differences, lay_over, overlaps, union
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, load_baseline
 from sim.batch import process_pool
-from sim.draws import draw
-from sim.ensemble import simulate
-from sim.outcomes import threshold_tests
-from sim.params import compile_params
+from sim.params import Params, compile_params
+from sim.runner import CommonRuns
 from sim.scenario import Scenario, country_fields
 from sim.uncertainty import UNCERTAINTIES
 
@@ -140,50 +140,108 @@ def point_edits(scenario: Scenario, factors: Sequence[Factor], x: Sequence[float
     return out
 
 
-def evaluate_points(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray, *,
-                    reps: int = DEFAULT_REPS) -> np.ndarray:
-    """``P(threshold met)`` per point and component: ``[points, 3]`` (land, air, sea).
+def _factor_elements(scenario: Scenario, factors: Sequence[Factor]) -> list[dict[str, Any]] | None:
+    """The compiled elements each factor sets (from compiling it alone at its low, middle and high value).
 
-    Every point runs the same ``reps`` runs of the scenario's seed (common random numbers).
+    None when two factors set a common element: their points are then compiled the ordinary way.
     """
-    p0 = compile_params(scenario)
-    d = draw(scenario.seed, p0.n_countries, p0.horizon, 0, reps)
-    runs = np.arange(reps)
-    out = np.empty((len(X), len(COMPONENTS)))
-    for i, x in enumerate(np.asarray(X, dtype=float)):
-        s = scenario.with_changes(point_edits(scenario, factors, x))
-        p = compile_params(s)
-        tests = threshold_tests(simulate(p, d, runs), p)
-        out[i] = [tests[c][0].mean() for c in COMPONENTS]
+    out = []
+    for f in factors:
+        at = [compile_params(scenario.with_changes(f.edits(x, scenario))) for x in
+              (f.low, (f.low + f.high) / 2, f.high - 1e-9 * (f.high - f.low))]
+        out.append(union(differences(at[0], at[1]), differences(at[0], at[2])))
+    if any(overlaps(a, b) for a, b in itertools.combinations(out, 2)):
+        return None
     return out
 
 
-def _evaluate_chunk(args: tuple[Scenario, tuple[Factor, ...], np.ndarray, int]) -> np.ndarray:
-    scenario, factors, X, reps = args
-    return evaluate_points(scenario, factors, X, reps=reps)
+def point_params(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray) -> Iterator[tuple[int, Params]]:
+    """Each point's compiled parameters, as ``(index, params)``, in an order that saves compiling.
+
+    A point that differs from an already compiled point in one factor only, whose value some compiled point
+    has, is the first with that factor's elements laid over from the second (:mod:`sim.analysis.overlay`;
+    each factor sets its own elements, as its value alone decides, checked by :func:`_factor_elements`).
+    In Saltelli's design every point of a block but its two ends (rows of ``A`` and ``B``, compiled first)
+    is such a point. The others are compiled: ``scenario.with_changes(point_edits(...))``.
+    """
+    X = np.asarray(X, dtype=float)
+    k = len(factors)
+    elements = _factor_elements(scenario, factors) if k > 1 else None
+    ends = np.isin(np.arange(len(X)) % (k + 2), (0, k + 1))
+    rest: list[dict[tuple, Params]] = [{} for _ in range(k)]  # per factor: the other values -> params
+    value: list[dict[float, Params]] = [{} for _ in range(k)]  # per factor: its value -> params
+    for i in np.argsort(~ends, kind="stable"):
+        x = tuple(X[i])
+        got = None
+        if elements is not None:
+            for f in range(k):
+                base, src = rest[f].get(x[:f] + x[f + 1:]), value[f].get(x[f])
+                if base is not None and src is not None:
+                    got = lay_over(base, [(src, elements[f])])
+                    break
+        if got is None:
+            got = compile_params(scenario.with_changes(point_edits(scenario, factors, x)))
+            if elements is not None:
+                for f in range(k):
+                    rest[f].setdefault(x[:f] + x[f + 1:], got)
+                    value[f].setdefault(x[f], got)
+        yield int(i), got
+
+
+def evaluate_points(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray, *, reps: int = DEFAULT_REPS,
+                    components: Sequence[str] = COMPONENTS) -> np.ndarray:
+    """``P(threshold met)`` per point and asked component: ``[points, len(components)]``.
+
+    Every point runs the same ``reps`` runs of the scenario's seed (common random numbers,
+    :class:`sim.runner.CommonRuns`); only the runs in which some asked component could be met are
+    simulated (:meth:`sim.runner.CommonRuns.met`).
+    """
+    runs = CommonRuns.of(compile_params(scenario), scenario.seed, reps)
+    out = np.empty((len(X), len(components)))
+    for i, p in point_params(scenario, factors, X):
+        out[i] = runs.met(p, tuple(components)).mean(axis=0)
+    return out
+
+
+def _evaluate_chunk(args: tuple[Scenario, tuple[Factor, ...], np.ndarray, int, tuple[str, ...]]) -> np.ndarray:
+    scenario, factors, X, reps, components = args
+    return evaluate_points(scenario, factors, X, reps=reps, components=components)
 
 
 def evaluate_parallel(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray, *, reps: int = DEFAULT_REPS,
-                      workers: int = 1, chunk: int = 64) -> np.ndarray:
-    """:func:`evaluate_points` over ``workers`` processes (identical results whatever ``workers``)."""
+                      workers: int = 1, chunk: int | None = None,
+                      components: Sequence[str] = COMPONENTS) -> np.ndarray:
+    """:func:`evaluate_points` over ``workers`` processes (identical results whatever ``workers``).
+
+    ``chunk``: points per task (default: the points shared evenly, in whole blocks of Saltelli's design).
+    """
     X = np.asarray(X, dtype=float)
+    block = len(factors) + 2
+    chunk = chunk or block * max(1, -(-len(X) // (block * max(1, workers))))
     if workers <= 1 or len(X) <= chunk:
-        return evaluate_points(scenario, factors, X, reps=reps)
-    parts = [(scenario, tuple(factors), X[a:a + chunk], reps) for a in range(0, len(X), chunk)]
+        return evaluate_points(scenario, factors, X, reps=reps, components=components)
+    parts = [(scenario, tuple(factors), X[a:a + chunk], reps, tuple(components)) for a in range(0, len(X), chunk)]
     with process_pool(workers) as ex:
         return np.concatenate(list(ex.map(_evaluate_chunk, parts)))
 
 
 @dataclass(frozen=True)
 class Sample:
-    """Input points, their ``P(met)`` per component, and how they were drawn."""
+    """Input points, their ``P(met)`` per evaluated component, and how they were drawn."""
 
     factors: tuple[Factor, ...]
     X: np.ndarray  # [points, k]
-    Y: np.ndarray  # [points, 3]
+    Y: np.ndarray  # [points, len(components)]
     n: int  # base sample size N
     reps: int
     seed: int  # of the Sobol' sequence's scrambling
+    components: tuple[str, ...] = COMPONENTS  # the columns of Y
+
+    def p_met(self, component: str) -> np.ndarray:
+        """``P(met)`` of one component at every point (it must have been evaluated)."""
+        if component not in self.components:
+            raise ValueError(f"the sample was evaluated for {', '.join(self.components)}, not {component}")
+        return self.Y[:, self.components.index(component)]
 
     def frame(self, scenario: str) -> pd.DataFrame:
         """One row per point: the factor values (level factors also by name) and P(met) per component."""
@@ -192,7 +250,7 @@ class Sample:
             df[f.name] = self.X[:, j]
             if f.mode == "level":
                 df[f"{f.name}_level"] = [f.level(v) for v in self.X[:, j]]
-        for j, c in enumerate(COMPONENTS):
+        for j, c in enumerate(self.components):
             df[f"p_met_{c}"] = self.Y[:, j]
         return df
 
@@ -204,16 +262,21 @@ def problem(factors: Sequence[Factor]) -> dict[str, Any]:
 
 
 def sobol_sample(scenario: Scenario, *, factors: Sequence[Factor] | None = None, n: int = DEFAULT_N,
-                 reps: int = DEFAULT_REPS, seed: int = DEFAULT_SAMPLE_SEED, workers: int = 1) -> Sample:
-    """Draw SALib's Sobol' design (``n * (k + 2)`` points, first and total order) and run every point."""
+                 reps: int = DEFAULT_REPS, seed: int = DEFAULT_SAMPLE_SEED, workers: int = 1,
+                 components: Sequence[str] = COMPONENTS) -> Sample:
+    """Draw SALib's Sobol' design (``n * (k + 2)`` points, first and total order) and run every point.
+
+    ``components``: those whose ``P(met)`` is estimated at every point (fewer: fewer runs to simulate).
+    """
     from SALib.sample import sobol as sobol_sampler
 
     if n < 2 or n & (n - 1):
         raise ValueError(f"n must be a power of two (>= 2) for the Sobol' sequence, got {n}")
     factors = tuple(factors or default_factors(scenario))
     X = sobol_sampler.sample(problem(factors), n, calc_second_order=False, scramble=True, seed=seed)
-    Y = evaluate_parallel(scenario, factors, X, reps=reps, workers=workers)
-    return Sample(factors, X, Y, n, reps, seed)
+    components = tuple(components)
+    Y = evaluate_parallel(scenario, factors, X, reps=reps, workers=workers, components=components)
+    return Sample(factors, X, Y, n, reps, seed, components)
 
 
 def sobol_indices(sample: Sample, *, scenario: str, components: Sequence[str] = ("land",),
@@ -227,7 +290,7 @@ def sobol_indices(sample: Sample, *, scenario: str, components: Sequence[str] = 
     rows = []
     prob = problem(sample.factors)
     for comp in components:
-        y = sample.Y[:, COMPONENTS.index(comp)]
+        y = sample.p_met(comp)
         var = float(np.var(y))
         if var > 0:
             with warnings.catch_warnings():
@@ -265,7 +328,7 @@ def prim_boxes(sample: Sample, *, scenario: str, component: str = "land",
     ``limits`` has one row per box and restricted factor (low/high, or the levels kept, and the
     quasi-p-values); ``boxes`` one row per box (coverage, density, mass, restricted dimensions).
     """
-    y = sample.Y[:, COMPONENTS.index(component)] >= threshold
+    y = sample.p_met(component) >= threshold
     lim_cols = ["scenario", "component", "box", "factor", "low", "high", "levels", "qp_low", "qp_high"]
     box_cols = ["scenario", "component", "box", "success_if_p_met_at_least", "points", "successes", "coverage",
                 "density", "mass", "restricted", "trajectory_index", "note"]
