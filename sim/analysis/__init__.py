@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +127,25 @@ def analyse(scenario: Scenario, *, what: Sequence[str] = ANALYSES, component: st
     say = progress or (lambda _line: None)
     out = Analysis()
     out.settings = {"component": component, "what": list(what), "reps": reps}
+    sopts = dict(sobol_options or {})
+    sopts.setdefault("components", (component,))  # the component analysed: the others' runs are not needed
+    with ThreadPoolExecutor(1) as background:
+        # With worker processes the sample runs in them while this process does the other analyses (a
+        # thread here only waits on the pool); each analysis is deterministic, so the tables are the same.
+        t_sample = time.perf_counter()
+        pending = (background.submit(sobol_sample, scenario, reps=reps or _sens.DEFAULT_REPS, **sopts)
+                   if ("sobol" in what or "prim" in what) and sopts.get("workers", 1) > 1 else None)
+        if pending is not None:
+            say(f"sensitivity sample (N = {sopts.get('n', _sens.DEFAULT_N)}) in {sopts['workers']} worker "
+                "processes, beside the other analyses ...")
+        _pivotal_and_gap(out, scenario, what, component, reps, pivotal_options, gap_options, say)
+        if "sobol" in what or "prim" in what:
+            _sensitivity(out, scenario, what, component, reps, sopts, prim_options, say, pending, t_sample)
+    return out
+
+
+def _pivotal_and_gap(out: Analysis, scenario: Scenario, what: Sequence[str], component: str, reps: int | None,
+                     pivotal_options: dict[str, Any] | None, gap_options: dict[str, Any] | None, say: Any) -> None:
     if "pivotal" in what:
         say("pivotal countries ...")
         t0 = time.perf_counter()
@@ -150,38 +170,42 @@ def analyse(scenario: Scenario, *, what: Sequence[str] = ANALYSES, component: st
         if len(res_gap.plan):
             out.lines += [f"  {r.step}. {r.change}" for r in res_gap.plan.itertuples()]
         out.settings["gap"] = res_gap.settings
-    if "sobol" in what or "prim" in what:
-        sopts = dict(sobol_options or {})
+
+
+def _sensitivity(out: Analysis, scenario: Scenario, what: Sequence[str], component: str, reps: int | None,
+                 sopts: dict[str, Any], prim_options: dict[str, Any] | None, say: Any, pending: Any,
+                 t_sample: float) -> None:
+    if pending is None:
         say(f"sensitivity sample (N = {sopts.get('n', _sens.DEFAULT_N)}) ...")
-        t0 = time.perf_counter()
-        sopts.setdefault("components", (component,))  # the component analysed: the others' runs are not needed
+        t_sample = time.perf_counter()
         sample = sobol_sample(scenario, reps=reps or _sens.DEFAULT_REPS, **sopts)
-        out.seconds["sample"] = time.perf_counter() - t0
-        out.tables["sensitivity_factors"] = _sens.factors_table(sample.factors)
-        out.tables["sensitivity_samples"] = sample.frame(scenario.name)
-        out.settings["sample"] = {"n": sample.n, "points": len(sample.X), "reps": sample.reps, "seed": sample.seed,
-                                  "components": list(sample.components),
-                                  "workers": sopts.get("workers", 1), "sampler": "SALib.sample.sobol.sample, "
-                                  "calc_second_order=False, scramble=True"}
-        if "sobol" in what:
-            t0 = time.perf_counter()
-            sob = sobol_indices(sample, scenario=scenario.name, components=(component,), seed=sample.seed)
-            out.seconds["sobol"] = time.perf_counter() - t0
-            out.tables["sobol"] = sob
-            top = sob.sort_values("ST", ascending=False).head(3)
-            out.lines.append(
-                f"Which levers matter (Sobol, N = {sample.n}, {len(sample.X):,} points x {sample.reps} runs): "
-                + ", ".join(f"{r.factor} S1 {r.S1:.2f} (±{r.S1_conf:.2f}), ST {r.ST:.2f}" for r in top.itertuples())
-                if sob.S1.notna().any() else f"Which levers matter: P({component} met) does not vary over the sample; "
-                "Sobol indices are undefined.")
-            out.settings["sobol"] = {"resamples": _sens.DEFAULT_RESAMPLES, "conf_level": 0.95,
-                                     "analyzer": "SALib.analyze.sobol.analyze"}
-        if "prim" in what:
-            t0 = time.perf_counter()
-            popts = dict(prim_options or {})
-            limits, boxes = prim_boxes(sample, scenario=scenario.name, component=component, **popts)
-            out.seconds["prim"] = time.perf_counter() - t0
-            out.tables.update({"prim_boxes": boxes, "prim_limits": limits})
-            out.lines += ["Where the force succeeds (PRIM): " + line for line in _sens.describe_boxes(limits, boxes)]
-            out.settings["prim"] = {**popts, "implementation": "ema_workbench.analysis.prim.Prim"}
-    return out
+    else:
+        sample = pending.result()
+    out.seconds["sample"] = time.perf_counter() - t_sample  # from its start, beside the others
+    out.tables["sensitivity_factors"] = _sens.factors_table(sample.factors)
+    out.tables["sensitivity_samples"] = sample.frame(scenario.name)
+    out.settings["sample"] = {"n": sample.n, "points": len(sample.X), "reps": sample.reps, "seed": sample.seed,
+                              "components": list(sample.components),
+                              "workers": sopts.get("workers", 1), "sampler": "SALib.sample.sobol.sample, "
+                              "calc_second_order=False, scramble=True"}
+    if "sobol" in what:
+        t0 = time.perf_counter()
+        sob = sobol_indices(sample, scenario=scenario.name, components=(component,), seed=sample.seed)
+        out.seconds["sobol"] = time.perf_counter() - t0
+        out.tables["sobol"] = sob
+        top = sob.sort_values("ST", ascending=False).head(3)
+        out.lines.append(
+            f"Which levers matter (Sobol, N = {sample.n}, {len(sample.X):,} points x {sample.reps} runs): "
+            + ", ".join(f"{r.factor} S1 {r.S1:.2f} (±{r.S1_conf:.2f}), ST {r.ST:.2f}" for r in top.itertuples())
+            if sob.S1.notna().any() else f"Which levers matter: P({component} met) does not vary over the sample; "
+            "Sobol indices are undefined.")
+        out.settings["sobol"] = {"resamples": _sens.DEFAULT_RESAMPLES, "conf_level": 0.95,
+                                 "analyzer": "SALib.analyze.sobol.analyze"}
+    if "prim" in what:
+        t0 = time.perf_counter()
+        popts = dict(prim_options or {})
+        limits, boxes = prim_boxes(sample, scenario=scenario.name, component=component, **popts)
+        out.seconds["prim"] = time.perf_counter() - t0
+        out.tables.update({"prim_boxes": boxes, "prim_limits": limits})
+        out.lines += ["Where the force succeeds (PRIM): " + line for line in _sens.describe_boxes(limits, boxes)]
+        out.settings["prim"] = {**popts, "implementation": "ema_workbench.analysis.prim.Prim"}
