@@ -261,7 +261,7 @@ def test_sobol_on_a_tiny_sample_returns_finite_indices_for_each_input():
 def test_factor_edits_are_valid_scenario_changes():
     s = scenario("baseline.toml")
     f = {x.name: x for x in sens.default_factors(s)}
-    edits = f["willingness_conditional"].edits(2.0, s)
+    edits = f["willingness_uncertain"].edits(2.0, s)
     assert edits["countries.NLD.p_participate"] == 1.0 and "countries.FRA.p_participate" not in edits
     # the declared options of the US backstop, each equally likely
     assert f["us_backstop"].edits(1.7, s) == {"levers.us_backstop": "command_and_control"}

@@ -55,7 +55,7 @@ class Factor:
 
     ``mode``: ``set`` writes the value to ``path`` (a dotted scenario path, e.g. ``levers.incident_rate``
     or ``countries.GBR.p_participate``); ``scale`` multiplies the field ``path`` (e.g. ``p_participate``)
-    of every country of ``profile`` by the value (clipped to ``[0, 1]`` for probabilities); ``level``
+    of every country in ``countries`` (iso3 codes) by the value (clipped to ``[0, 1]`` for probabilities); ``level``
     maps the value ``x`` in ``[0, len(levels))`` to ``levels[floor(x)]`` and writes it to ``path``.
     """
 
@@ -65,7 +65,7 @@ class Factor:
     high: float
     description: str
     mode: str = "set"
-    profile: str | None = None
+    countries: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -75,8 +75,8 @@ class Factor:
             raise ValueError(f"factor {self.name}: low {self.low} must be below high {self.high}")
         if self.mode == "level" and (self.low != 0 or self.high != len(self.levels)):
             raise ValueError(f"factor {self.name}: a level factor ranges over [0, {len(self.levels)})")
-        if self.mode == "scale" and self.profile is None:
-            raise ValueError(f"factor {self.name}: a scale factor needs a profile")
+        if self.mode == "scale" and not self.countries:
+            raise ValueError(f"factor {self.name}: a scale factor needs countries")
 
     def level(self, x: float) -> str:
         """The level a value stands for (level factors)."""
@@ -91,40 +91,47 @@ class Factor:
         baseline = load_baseline()
         out: dict[str, Any] = {}
         for c, f in zip(baseline.countries, country_fields(scenario, baseline), strict=True):
-            if c.profile == self.profile:
+            if c.iso3 in self.countries:
                 v = float(f[self.path].value) * float(x)
                 out[f"countries.{c.iso3}.{self.path}"] = min(max(v, 0.0), 1.0) if self.path == "p_participate" else v
         return out
 
 
-def default_factors(scenario: Scenario | None = None) -> list[Factor]:
-    """The default uncertain inputs.
+def default_factors(scenario: Scenario) -> list[Factor]:
+    """The default uncertain inputs of a scenario, read from its data.
 
     Every declared uncertainty the scenario leaves drawn (its options or range from the data,
-    :mod:`sim.uncertainty`), and the modelling assumptions stated in docs/analysis.md.
+    :mod:`sim.uncertainty`); each country's troops decision that is neither certain nor ruled out (its
+    chance ``p`` over ``p ± min(p, 1 - p)``); one multiplier (0.5 - 1.1) on the willingness of every country
+    whose chance of taking part is neither 0 nor 1; each country whose government may fall (its monthly
+    hazard over 0 - 3x); and two modelling assumptions (docs/analysis.md).
     """
+    p = compile_params(scenario)
     out = []
-    if scenario is not None:
-        p = compile_params(scenario)
-        for u, d in zip(UNCERTAINTIES, p.drawn, strict=True):
-            if d.pinned is not None or d.low == d.high:
-                continue
-            if u.kind == "level":
-                levels = tuple(BACKSTOP_LEVELS[int(v)] for v in d.values)
-                out.append(Factor(u.name, u.pin, 0.0, float(len(levels)), f"{u.label}, each option equally likely",
-                                  mode="level", levels=levels))
-            else:
-                out.append(Factor(u.name, u.pin, d.low, d.high, f"{u.label} ({u.unit})"))
+    for u, d in zip(UNCERTAINTIES, p.drawn, strict=True):
+        if d.pinned is not None or d.low == d.high:
+            continue
+        if u.kind == "level":
+            levels = tuple(BACKSTOP_LEVELS[int(v)] for v in d.values)
+            out.append(Factor(u.name, u.pin, 0.0, float(len(levels)), f"{u.label}, each option equally likely",
+                              mode="level", levels=levels))
+        else:
+            out.append(Factor(u.name, u.pin, d.low, d.high, f"{u.label} ({u.unit})"))
+    for i in np.flatnonzero((p.p_troops > 0) & (p.p_troops < 1)):
+        x, half = float(p.p_troops[i]), float(min(p.p_troops[i], 1 - p.p_troops[i]))
+        out.append(Factor(f"troops_{p.iso3[i]}", f"countries.{p.iso3[i]}.p_troops", round(x - half, 9),
+                          round(x + half, 9),
+                          f"{p.names[i]}'s chance of sending troops (baseline {x:g})"))
+    hesitant = tuple(p.iso3[i] for i in np.flatnonzero((p.p_participate > 0) & (p.p_participate < 1)))
+    if hesitant:
+        out.append(Factor("willingness_uncertain", "p_participate", 0.5, 1.1,
+                          "multiplier on the willingness of every country whose chance of taking part is neither 0 "
+                          f"nor 1 ({', '.join(hesitant)}; clipped to 1)", mode="scale", countries=hesitant))
+    for i in np.flatnonzero(p.fall_hazard > 0):
+        x = float(p.fall_hazard[i])
+        out.append(Factor(f"fall_hazard_{p.iso3[i]}", f"countries.{p.iso3[i]}.government_fall_hazard", 0.0,
+                          round(min(3 * x, 1.0), 9), f"monthly chance that {p.names[i]}'s government falls (baseline {x:g})"))
     return out + [
-        Factor("troops_GBR", "countries.GBR.p_troops", 0.4, 1.0,
-               "UK's chance of sending troops (baseline 0.7, 'reconsidering the deployment of troops')"),
-        Factor("troops_TUR", "countries.TUR.p_troops", 0.0, 1.0,
-               "Turkey's chance of sending troops (baseline 0.5, 'weighing')"),
-        Factor("willingness_conditional", "p_participate", 0.5, 1.1,
-               "multiplier on the willingness of every country of the conditional profile (clipped to 1)",
-               mode="scale", profile="conditional"),
-        Factor("fall_hazard_FRA", "countries.FRA.government_fall_hazard", 0.0, 0.15,
-               "monthly chance that France's government falls (baseline 0.05)"),
         Factor("incident_rate", "levers.incident_rate", 0.0, 0.1,
                "monthly chance that Russia strikes the force (baseline 0.02)"),
         Factor("rotation_ratio", "levers.rotation_ratio", 2.0, 5.0,
@@ -413,7 +420,7 @@ def library_versions() -> dict[str, str]:
 
 def factors_table(factors: Sequence[Factor]) -> pd.DataFrame:
     """The factors, their ranges and meaning."""
-    return pd.DataFrame([{"factor": f.name, "path": f.path, "mode": f.mode, "profile": f.profile or "",
+    return pd.DataFrame([{"factor": f.name, "path": f.path, "mode": f.mode, "countries": ", ".join(f.countries),
                           "low": f.low, "high": f.high, "levels": ", ".join(f.levels),
                           "description": f.description} for f in factors])
 
