@@ -141,10 +141,10 @@ def run_bounds(p: Params, d: Draws, run: PerRun | None = None) -> tuple[np.ndarr
     q = rules.run_constants(**p.constant_inputs(every), land_cap=run.land_cap, **d.constant_inputs(every, every))
     # A month's static conditions depend on the month only through the ceasefire and the backstop schedule
     # (no fall of government here): the first month of each distinct pair stands for all its months.
-    months = np.arange(p.assess_start, p.horizon)
-    _, first = np.unique(np.stack([months < p.ceasefire_month, p.backstop_scheduled[months]]), axis=1,
-                         return_index=True)
-    window = months[np.sort(first)]
+    firsts: dict[tuple[bool, int], int] = {}
+    for t in range(p.assess_start, p.horizon):
+        firsts.setdefault((t < p.ceasefire_month, int(p.backstop_scheduled[t])), t)
+    window = np.array(list(firsts.values()), dtype=np.int64)
     level = rules.backstop_level(p.backstop_scheduled[window][:, None, None], run.offered[None, :, None])
     bits = rules.static_conditions(window[:, None, None], p.ceasefire_month, level, run.required[None],
                                    p.un_framework, p.requires_un, q.takes_part[None], q.sends_troops[None],
