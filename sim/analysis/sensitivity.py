@@ -130,7 +130,8 @@ def default_factors(scenario: Scenario) -> list[Factor]:
     for i in np.flatnonzero(p.fall_hazard > 0):
         x = float(p.fall_hazard[i])
         out.append(Factor(f"fall_hazard_{p.iso3[i]}", f"countries.{p.iso3[i]}.government_fall_hazard", 0.0,
-                          round(min(3 * x, 1.0), 9), f"monthly chance that {p.names[i]}'s government falls (baseline {x:g})"))
+                          round(min(3 * x, 1.0), 9),
+                          f"monthly chance that {p.names[i]}'s government falls (baseline {x:g})"))
     return out + [
         Factor("incident_rate", "levers.incident_rate", 0.0, 0.1,
                "monthly chance that Russia strikes the force (baseline 0.02)"),
