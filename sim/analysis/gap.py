@@ -1,28 +1,14 @@
 """Closing the gap: the cheapest set of allowed changes that makes a threshold hold with a target probability.
 
-The menu of allowed changes is built from the scenario (:func:`sim.analysis.changes.menu`):
+The allowed changes (raise a pledge to what can be sustained, commit for certain, meet a condition, raise
+the US backstop) and their costs are those of :mod:`sim.analysis.changes` (:func:`menu`, :class:`Cost`).
 
-- ``pledge``: a coalition member that pledged something to the component raises its pledge to what it can
-  sustain (land: ``countries.X.land_troops = [cap, cap]``; sea: ``countries.X.sea = [cap, cap]``; air has no
-  capacity data, so no air pledge is raised). Cost: the troops (vessels) added over its expected pledge,
-  and one country asked;
-- ``willingness``: a hesitant member (``p_participate < 1``) that pledged something commits for certain
-  (``countries.X.p_participate = 1``). Cost: one country asked and one political step;
-- ``condition``: a condition someone waits for is met (``levers.un_framework``, ``levers.eastern_border_secure``).
-  Cost: one political step;
-- ``backstop``: the US raises its backstop one level (every month of the schedule). Cost: one country
-  asked (the US) and one political step.
-
-The cost of a set of changes is ``troops``, ``countries`` (distinct countries asked) and ``political``
-(political steps), weighed as the user chooses (:class:`Cost`). The search is uniform-cost (cheapest set
-first) over sets of at most ``max_changes`` changes: every cheaper set was evaluated and fell short, so the
-first set that reaches the target is a cheapest one (up to the sampling noise of the screening runs). Each
-set is screened with ``reps`` runs (common random numbers: the scenario's seed, run ``i`` with the same draws
-for every set); a set that passes is confirmed with ``confirm_reps`` runs through the ordinary path
-(``Scenario.with_changes``, ``compile_params``, the ensemble engine), and the search goes on if it fails.
-
-The menu and costs are in :mod:`sim.analysis.changes`, the screening of sets in
-:mod:`sim.analysis.gap_search`; their names are re-exported here.
+The search is uniform-cost (cheapest set first) over sets of at most ``max_changes`` changes: every
+cheaper set was evaluated and fell short, so the first set that reaches the target is a cheapest one (up
+to the sampling noise of the screening runs). Each set is screened with ``reps`` runs (common random numbers: the scenario's seed, run ``i`` with the same draws
+for every set, :mod:`sim.analysis.gap_search`); a set that passes is confirmed with ``confirm_reps`` runs
+through the ordinary path (``Scenario.with_changes``, :func:`sim.runner.run_scenario`), and the search goes
+on if it fails. The names of both modules are re-exported here.
 """
 
 from __future__ import annotations
