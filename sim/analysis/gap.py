@@ -5,9 +5,10 @@ the US backstop) and their costs are those of :mod:`sim.analysis.changes` (:func
 
 The search is uniform-cost (cheapest set first) over sets of at most ``max_changes`` changes: every
 cheaper set was evaluated and fell short, so the first set that reaches the target is a cheapest one (up
-to the sampling noise of the screening runs). Each set is screened with ``reps`` runs (common random numbers: the scenario's seed, run ``i`` with the same draws
-for every set, :mod:`sim.analysis.gap_search`); a set that passes is confirmed with ``confirm_reps`` runs
-through the ordinary path (``Scenario.with_changes``, :func:`sim.runner.run_scenario`), and the search goes
+to the sampling noise of the screening runs). Each set is screened with ``reps`` runs (common random
+numbers: the scenario's seed, run ``i`` with the same draws for every set, :mod:`sim.analysis.gap_search`);
+a set that passes is confirmed with ``confirm_reps`` runs through the ordinary path
+(``Scenario.with_changes``, :func:`sim.runner.run_scenario`), and the search goes
 on if it fails. The names of both modules are re-exported here.
 """
 
