@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,18 +128,22 @@ def analyse(scenario: Scenario, *, what: Sequence[str] = ANALYSES, component: st
     out.settings = {"component": component, "what": list(what), "reps": reps}
     sopts = dict(sobol_options or {})
     sopts.setdefault("components", (component,))  # the component analysed: the others' runs are not needed
-    with ThreadPoolExecutor(1) as background:
-        # With worker processes the sample runs in them while this process does the other analyses (a
-        # thread here only waits on the pool); each analysis is deterministic, so the tables are the same.
-        t_sample = time.perf_counter()
-        pending = (background.submit(sobol_sample, scenario, reps=reps or _sens.DEFAULT_REPS, **sopts)
-                   if ("sobol" in what or "prim" in what) and sopts.get("workers", 1) > 1 else None)
-        if pending is not None:
-            say(f"sensitivity sample (N = {sopts.get('n', _sens.DEFAULT_N)}) in {sopts['workers']} worker "
-                "processes, beside the other analyses ...")
+    pending = None
+    if ("sobol" in what or "prim" in what) and sopts.get("workers", 1) > 1:
+        # The sample's points go to worker processes now, and this process does the other analyses beside
+        # them; each analysis is deterministic, so the tables are the same as one after the other.
+        say(f"sensitivity sample (N = {sopts.get('n', _sens.DEFAULT_N)}) in {sopts['workers']} worker processes, "
+            "beside the other analyses ...")
+        pending = _sens.sobol_sample_later(scenario, reps=reps or _sens.DEFAULT_REPS, **sopts)
+    t_sample = time.perf_counter()
+    try:
         _pivotal_and_gap(out, scenario, what, component, reps, pivotal_options, gap_options, say)
-        if "sobol" in what or "prim" in what:
-            _sensitivity(out, scenario, what, component, reps, sopts, prim_options, say, pending, t_sample)
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    if "sobol" in what or "prim" in what:
+        _sensitivity(out, scenario, what, component, reps, sopts, prim_options, say, pending, t_sample)
     return out
 
 
@@ -180,7 +183,7 @@ def _sensitivity(out: Analysis, scenario: Scenario, what: Sequence[str], compone
         t_sample = time.perf_counter()
         sample = sobol_sample(scenario, reps=reps or _sens.DEFAULT_REPS, **sopts)
     else:
-        sample = pending.result()
+        sample = pending()
     out.seconds["sample"] = time.perf_counter() - t_sample  # from its start, beside the others
     out.tables["sensitivity_factors"] = _sens.factors_table(sample.factors)
     out.tables["sensitivity_samples"] = sample.frame(scenario.name)

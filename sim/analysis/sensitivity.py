@@ -19,10 +19,9 @@ Workbench peels and pastes; this module maps inputs to scenarios and runs them.
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -30,17 +29,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.overlay import differences, lay_over, overlaps, union
+from sim.analysis.points import (  # noqa: F401 - evaluate_*, point_*: this module's names before the split
+    DEFAULT_REPS,
+    Later,
+    evaluate_later,
+    evaluate_parallel,
+    evaluate_points,
+    point_edits,
+    point_params,
+)
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, load_baseline
-from sim.batch import process_pool
-from sim.params import Params, compile_params
-from sim.runner import CommonRuns
+from sim.params import compile_params
 from sim.scenario import Scenario, country_fields
 from sim.uncertainty import UNCERTAINTIES
 
 DEFAULT_N = 512
 """Base sample size of the Sobol' design (a power of two); ``N * (k + 2)`` points. See docs/analysis.md."""
-DEFAULT_REPS = 200
 DEFAULT_SAMPLE_SEED = 2025
 DEFAULT_RESAMPLES = 1000
 DEFAULT_PRIM_THRESHOLD = 0.5
@@ -140,99 +144,6 @@ def default_factors(scenario: Scenario) -> list[Factor]:
     ]
 
 
-def point_edits(scenario: Scenario, factors: Sequence[Factor], x: Sequence[float]) -> dict[str, Any]:
-    """The scenario changes of one input point."""
-    out: dict[str, Any] = {}
-    for f, v in zip(factors, x, strict=True):
-        out.update(f.edits(float(v), scenario))
-    return out
-
-
-def _factor_elements(scenario: Scenario, factors: Sequence[Factor]) -> list[dict[str, Any]] | None:
-    """The compiled elements each factor sets (from compiling it alone at its low, middle and high value).
-
-    None when two factors set a common element: their points are then compiled the ordinary way.
-    """
-    out = []
-    for f in factors:
-        at = [compile_params(scenario.with_changes(f.edits(x, scenario))) for x in
-              (f.low, (f.low + f.high) / 2, f.high - 1e-9 * (f.high - f.low))]
-        out.append(union(differences(at[0], at[1]), differences(at[0], at[2])))
-    if any(overlaps(a, b) for a, b in itertools.combinations(out, 2)):
-        return None
-    return out
-
-
-def point_params(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray) -> Iterator[tuple[int, Params]]:
-    """Each point's compiled parameters, as ``(index, params)``, in an order that saves compiling.
-
-    A point that differs from an already compiled point in one factor only, whose value some compiled point
-    has, is the first with that factor's elements laid over from the second (:mod:`sim.analysis.overlay`;
-    each factor sets its own elements, as its value alone decides, checked by :func:`_factor_elements`).
-    In Saltelli's design every point of a block but its two ends (rows of ``A`` and ``B``, compiled first)
-    is such a point. The others are compiled: ``scenario.with_changes(point_edits(...))``.
-    """
-    X = np.asarray(X, dtype=float)
-    k = len(factors)
-    elements = _factor_elements(scenario, factors) if k > 1 else None
-    ends = np.isin(np.arange(len(X)) % (k + 2), (0, k + 1))
-    rest: list[dict[tuple, Params]] = [{} for _ in range(k)]  # per factor: the other values -> params
-    value: list[dict[float, Params]] = [{} for _ in range(k)]  # per factor: its value -> params
-    for i in np.argsort(~ends, kind="stable"):
-        x = tuple(X[i])
-        got = None
-        if elements is not None:
-            for f in range(k):
-                base, src = rest[f].get(x[:f] + x[f + 1:]), value[f].get(x[f])
-                if base is not None and src is not None:
-                    got = lay_over(base, [(src, elements[f])])
-                    break
-        if got is None:
-            got = compile_params(scenario.with_changes(point_edits(scenario, factors, x)))
-            if elements is not None:
-                for f in range(k):
-                    rest[f].setdefault(x[:f] + x[f + 1:], got)
-                    value[f].setdefault(x[f], got)
-        yield int(i), got
-
-
-def evaluate_points(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray, *, reps: int = DEFAULT_REPS,
-                    components: Sequence[str] = COMPONENTS) -> np.ndarray:
-    """``P(threshold met)`` per point and asked component: ``[points, len(components)]``.
-
-    Every point runs the same ``reps`` runs of the scenario's seed (common random numbers,
-    :class:`sim.runner.CommonRuns`); only the runs in which some asked component could be met are
-    simulated (:meth:`sim.runner.CommonRuns.met`).
-    """
-    runs = CommonRuns.of(compile_params(scenario), scenario.seed, reps)
-    out = np.empty((len(X), len(components)))
-    for i, p in point_params(scenario, factors, X):
-        out[i] = runs.met(p, tuple(components)).mean(axis=0)
-    return out
-
-
-def _evaluate_chunk(args: tuple[Scenario, tuple[Factor, ...], np.ndarray, int, tuple[str, ...]]) -> np.ndarray:
-    scenario, factors, X, reps, components = args
-    return evaluate_points(scenario, factors, X, reps=reps, components=components)
-
-
-def evaluate_parallel(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray, *, reps: int = DEFAULT_REPS,
-                      workers: int = 1, chunk: int | None = None,
-                      components: Sequence[str] = COMPONENTS) -> np.ndarray:
-    """:func:`evaluate_points` over ``workers`` processes (identical results whatever ``workers``).
-
-    ``chunk``: points per task (default: the points shared evenly, in whole blocks of Saltelli's design).
-    """
-    X = np.asarray(X, dtype=float)
-    block = len(factors) + 2
-    chunk = chunk or block * max(1, -(-len(X) // (block * max(1, workers))))
-    if workers <= 1 or len(X) <= chunk:
-        return evaluate_points(scenario, factors, X, reps=reps, components=components)
-    parts = [(scenario, tuple(factors), X[a:a + chunk], reps, tuple(components)) for a in range(0, len(X), chunk)]
-    with process_pool(workers) as ex:
-        return np.concatenate(list(ex.map(_evaluate_chunk, parts)))
-
-
 @dataclass(frozen=True)
 class Sample:
     """Input points, their ``P(met)`` per evaluated component, and how they were drawn."""
@@ -276,6 +187,14 @@ def sobol_sample(scenario: Scenario, *, factors: Sequence[Factor] | None = None,
 
     ``components``: those whose ``P(met)`` is estimated at every point (fewer: fewer runs to simulate).
     """
+    return sobol_sample_later(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers,
+                              components=components)()
+
+
+def sobol_sample_later(scenario: Scenario, *, factors: Sequence[Factor] | None = None, n: int = DEFAULT_N,
+                       reps: int = DEFAULT_REPS, seed: int = DEFAULT_SAMPLE_SEED, workers: int = 1,
+                       components: Sequence[str] = COMPONENTS) -> Later:
+    """:func:`sobol_sample`, started (:func:`evaluate_later`): call the result for the :class:`Sample`."""
     from SALib.sample import sobol as sobol_sampler
 
     if n < 2 or n & (n - 1):
@@ -283,8 +202,8 @@ def sobol_sample(scenario: Scenario, *, factors: Sequence[Factor] | None = None,
     factors = tuple(factors or default_factors(scenario))
     X = sobol_sampler.sample(problem(factors), n, calc_second_order=False, scramble=True, seed=seed)
     components = tuple(components)
-    Y = evaluate_parallel(scenario, factors, X, reps=reps, workers=workers, components=components)
-    return Sample(factors, X, Y, n, reps, seed, components)
+    Y = evaluate_later(scenario, factors, X, reps=reps, workers=workers, components=components)
+    return Later(lambda: Sample(factors, X, Y(), n, reps, seed, components), Y.cancel)
 
 
 def sobol_indices(sample: Sample, *, scenario: str, components: Sequence[str] = ("land",),
