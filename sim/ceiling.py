@@ -12,11 +12,21 @@ troops on the ground. A threshold above the ceiling cannot be met in the scenari
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from sim import rules
-from sim.params import Params
+from sim.concepts import DEPENDENT_CONDITIONS, HOLDS_BACK_ONLY
+from sim.draws import Draws
+from sim.params import Params, PerRun
+
+# How each condition the rules' static functions do not compute holds a country back is declared with the
+# condition (sim.concepts, ``Condition.bounds``). The ceilings, the per-run bounds and the pivotal players
+# compute the conditions of sim.rules.static_conditions and sim.rules.run_constants by calling them (at
+# their most favourable); one that only holds a country back can be left out of an upper bound; one that
+# waits on other countries changes who can matter. check_conditions refuses a condition that is in
+# neither place, so a new condition cannot silently make a bound too low (and a Shapley value wrong).
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,31 @@ class Ceiling:
         return "conditions"
 
 
+@cache
+def _rule_bits() -> int:
+    """The condition bits the rules' own static functions produce (everything failing at once)."""
+    static = rules.static_conditions(0, 1, 0, 1, False, True, False, False, 0)
+    run = rules.run_constants(1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 1.0, 2.0, 2.0, 1.0, True, False,
+                              0.0, 0.0, 0.0, 0.0, 0.0)
+    return int(static) | int(run.reasons_land) | int(run.reasons_sea)
+
+
+def check_conditions() -> None:
+    """Refuse to bound anything if a condition is known neither to the rules' static functions nor here."""
+    known = _rule_bits()
+    unknown = [name for bit, name in rules.CONDITIONS.items() if not bit & known and bit not in DEPENDENT_CONDITIONS]
+    if unknown:
+        raise ValueError(f"condition(s) {unknown} unknown to the bounds: declare how each holds a country back "
+                         "with the condition (bounds=, sim/concepts.py), else pruning could drop coalitions that win")
+
+
+def waits_on_land(p: Params, component: int) -> bool:
+    """Whether a component waits on troops on the ground (a condition of another country's land binds it)."""
+    check_conditions()
+    return any(p.binds_condition(bit, component) for bit, how in DEPENDENT_CONDITIONS.items()
+               if how != HOLDS_BACK_ONLY)
+
+
 def eligible(p: Params, *, every_month: bool = True) -> np.ndarray:
     """``[3, countries]``: whether each component of each country can be in the force.
 
@@ -75,6 +110,56 @@ def eligible(p: Params, *, every_month: bool = True) -> np.ndarray:
         leads_can = bool((out[0] & p.is_lead & (p.land_hi > 0)).any())
         out[0] &= ~p.follows_leads | leads_can
     return out
+
+
+def run_bounds(p: Params, d: Draws, run: PerRun | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The most each country could field of each component in each run, and which can lead there.
+
+    Returns ``(most, leads)``: ``most`` ``[runs, countries, 3]`` is the run's pledge after the capacity cap
+    and the border rule (:func:`sim.rules.run_constants`, the run's own willingness and troops draws),
+    counted where the conditions that do not depend on the others (:func:`sim.rules.static_conditions`
+    with the run's backstop and requirements, no fall of government) hold in some assessed month, else 0;
+    ``leads`` ``[runs, countries]`` marks lead nations with troops to put down in the run. ``run``: the
+    runs' :meth:`sim.params.Params.per_run`, if already computed. Conditions that
+    wait on others are for the caller (:func:`run_totals_bound`); the rest only hold a country back
+    (:data:`sim.concepts.DEPENDENT_CONDITIONS`). So no month of the window can see a country field more than ``most``.
+    """
+    check_conditions()
+    run = p.per_run(d) if run is None else run
+    every = slice(None)
+    q = rules.run_constants(**p.constant_inputs(every), land_cap=run.land_cap, **d.constant_inputs(every, every))
+    # A month's static conditions depend on the month only through the ceasefire and the backstop schedule
+    # (no fall of government here): the first month of each distinct pair stands for all its months.
+    firsts: dict[tuple[bool, int], int] = {}
+    for t in range(p.assess_start, p.horizon):
+        firsts.setdefault((t < p.ceasefire_month, int(p.backstop_scheduled[t])), t)
+    window = np.array(list(firsts.values()), dtype=np.int64)
+    level = rules.backstop_level(p.backstop_scheduled[window][:, None, None], run.offered[None, :, None])
+    bits = rules.static_conditions(window[:, None, None], p.ceasefire_month, level, run.required[None],
+                                   p.un_framework, p.requires_un, q.takes_part[None], q.sends_troops[None],
+                                   rules.NEVER)
+    ok = np.stack([(rules.component_bits(bits, p.binds[k]) == 0).any(axis=0) for k in range(3)], axis=-1)
+    most = np.stack([q.land_offer, q.air, q.sea], axis=-1) * ok
+    return most, p.is_lead & (most[:, :, 0] > 0)
+
+
+def run_totals_bound(p: Params, most: np.ndarray, leads: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
+    """Upper bound of each component's total in each assessed month: ``[..., runs, 3]``.
+
+    ``members`` ``[..., countries]`` (booleans; ``...`` e.g. coalitions) says who may take part (default:
+    every country). A follower of the lead nations counts only in runs where a member lead nation has
+    troops to put down, where the lead nations bind the component.
+    """
+    led = p.follows_leads
+    if members is None:
+        own, follow, has_lead = most[:, ~led].sum(axis=1), most[:, led].sum(axis=1), leads.any(axis=1)
+    else:
+        m = np.asarray(members, dtype=float)  # [..., countries]; sums of whole numbers: exact in any order
+        own = np.einsum("...c,rck->...rk", m * ~led, most)
+        follow = np.einsum("...c,rck->...rk", m * led, most)
+        has_lead = np.einsum("...c,rc->...r", m, leads.astype(float)) > 0
+    binds = np.array([p.binds_condition(rules.LEADS, k) for k in range(3)])
+    return own + np.where(binds, has_lead[..., None], True) * follow
 
 
 def ceilings(p: Params) -> dict[str, Ceiling]:

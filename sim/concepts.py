@@ -282,6 +282,11 @@ def lever(name: str) -> Quantity:
 
 # --- conditions ----------------------------------------------------------------------------------------
 
+HOLDS_BACK_ONLY = "holds back only"
+WAITS_ON_LEADS = "waits on the lead nations"
+WAITS_ON_TROOPS = "waits on the others' troops"
+
+
 @dataclass(frozen=True)
 class Condition:
     """Why a country that has something to offer is not (or no longer) deployed.
@@ -289,8 +294,12 @@ class Condition:
     ``bit``: its flag in the ``[runs, countries]`` reason arrays (int16: bits 0-14). ``label``: a few
     words; ``text``: a sentence. ``binds``: the components it holds back, with the provenance of that
     reading (``source`` and ``quote``, and/or ``assumption``; ``note``), checked like the data's.
-    ``waits_on_land``: it can hold a component back until other countries' land troops are on the ground,
-    so the pivotal analysis counts every land contributor as a player of that component.
+    ``bounds``: how the ceilings and the analyses' bounds (:mod:`sim.ceiling`) treat it when the rules'
+    static functions do not compute it: :data:`HOLDS_BACK_ONLY` (an upper bound may leave it out),
+    :data:`WAITS_ON_LEADS` or :data:`WAITS_ON_TROOPS` (it can hold a component back until other countries'
+    land troops are on the ground, so the pivotal analysis counts every land contributor as a player of
+    that component). ``""``: the rules compute it (:func:`sim.ceiling.check_conditions` refuses a condition
+    that is in neither place).
     """
 
     name: str
@@ -302,7 +311,12 @@ class Condition:
     quote: str | None = None
     assumption: str | None = None
     note: str | None = None
-    waits_on_land: bool = False
+    bounds: str = ""
+
+    @property
+    def waits_on_land(self) -> bool:
+        """It can hold a component back until other countries' land troops are on the ground."""
+        return self.bounds in (WAITS_ON_LEADS, WAITS_ON_TROOPS)
 
 
 CONDITIONS_DECLARED: tuple[Condition, ...] = (
@@ -327,20 +341,20 @@ CONDITIONS_DECLARED: tuple[Condition, ...] = (
               assumption="A government that falls and withdraws takes its whole contribution home."),
     Condition("lead_nations", 1 << 6, "Lead nations absent", "it follows the lead nations and none was deployed",
               ("land",), "A000", "the only ones willing to send the proverbial \"boots on the ground\" are Macron "
-              "and Starmer", note="The others follow the lead nations onto the ground.", waits_on_land=True),
+              "and Starmer", note="The others follow the lead nations onto the ground.", bounds=WAITS_ON_LEADS),
     Condition("momentum", 1 << 7, "Too few others deployed",
               "the others had fewer troops deployed than its momentum threshold", ("land",),
               assumption="Waiting for the others' troops on the ground (a force that exists) is about sending "
-              "troops.", waits_on_land=True),
+              "troops.", bounds=WAITS_ON_TROOPS),
     Condition("parliament_mandate", 1 << 8, "Awaiting mandate", "waiting for a parliament's mandate", COMPONENTS,
               "A003", "examine whether \"decisions requiring a mandate\" from the Bundestag might have to be taken",
-              note="A parliamentary mandate covers any armed deployment."),
+              note="A parliamentary mandate covers any armed deployment.", bounds=HOLDS_BACK_ONLY),
     Condition("incident", 1 << 9, "Left after an attack", "it withdrew after an attack on its troops", ("land",),
               assumption="Russia's strikes are modelled on troops on the ground (A003: two Danish deminers killed); "
-              "the country hit takes its troops home."),
+              "the country hit takes its troops home.", bounds=HOLDS_BACK_ONLY),
     Condition("cascade", 1 << 10, "Left as force shrank", "it withdrew because the force shrank or the leads left",
               COMPONENTS, assumption="A component that leaves the force leaves for good; each component is "
-              "followed on its own."),
+              "followed on its own.", bounds=HOLDS_BACK_ONLY),
     Condition("capacity", 1 << 11, "Pledge over capacity", "its pledge exceeded what it can sustain and was cut",
               ("land", "sea"), assumption="Capacity data exist for troops and mine-warfare vessels, not for combat "
               "aircraft."),
@@ -373,6 +387,9 @@ def binds_masks() -> tuple[int, int, int]:
 
 
 WAITS_ON_LAND: int = sum(c.bit for c in CONDITIONS_DECLARED if c.waits_on_land)
+
+DEPENDENT_CONDITIONS: dict[int, str] = {c.bit: c.bounds for c in CONDITIONS_DECLARED if c.bounds}
+"""Bit -> how the bounds treat each condition the rules' static functions do not compute (``bounds``)."""
 """The bits of the conditions that can hold a component back until others' land troops are deployed."""
 
 

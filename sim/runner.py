@@ -1,7 +1,8 @@
 """Run one scenario with either engine and get its outcome tables: the call the CLI and the app share.
 
 The choice of engine is made here, once (:func:`iter_runs`): a batch's chunks (:mod:`sim.batch`) and a
-scenario's runs (:func:`run_scenario`) both get their blocks of runs from it.
+scenario's runs (:func:`run_scenario`) both get their blocks of runs from it. :class:`CommonRuns` is the
+analyses' way in: many variants of one scenario on the same runs.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from sim import outcomes
-from sim.arrays import RunArrays
-from sim.draws import DRAW_BLOCK
-from sim.ensemble import iter_blocks
+from sim.arrays import COMPONENT_INDEX, RunArrays
+from sim.ceiling import run_bounds, run_totals_bound
+from sim.draws import COUNTRY_STREAMS, DRAW_BLOCK, Draws, draw
+from sim.ensemble import iter_blocks, simulate
 from sim.params import Params, compile_params
 from sim.scenario import Scenario
+
+COMPONENTS: tuple[str, ...] = tuple(COMPONENT_INDEX)
 
 Engine = Literal["ensemble", "mesa"]
 ENGINES: tuple[str, ...] = ("ensemble", "mesa")
@@ -85,3 +90,79 @@ def run_scenario(scenario: Scenario, *, replications: int | None = None, engine:
     if collect_countries:
         tables["country_month"] = outcomes.country_month(arrays, params, scenario=scenario.name)
     return ScenarioResult(scenario, params, arrays if keep_arrays else None, tables, engine, reps)
+
+
+# --- many variants of one scenario on the same runs (the analyses) ---------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class CommonRuns:
+    """Runs ``0..reps-1`` of one seed, drawn once, for evaluating many variants of a scenario.
+
+    Common random numbers: run ``i`` of every variant (a coalition, a set of changes, a sample point) sees
+    the draws of run ``i`` of the seed, so differences between variants come from what was changed. The
+    variants must have the scenario's countries and horizon. Runs are independent of each other, so any
+    subset of them can be simulated alone and gives what the whole set gives for those runs.
+    """
+
+    seed: int
+    draws: Draws
+
+    @classmethod
+    def of(cls, params: Params, seed: int, reps: int) -> CommonRuns:
+        """Draw runs ``0..reps-1`` of ``seed`` for scenarios shaped like ``params``."""
+        if reps < 1:
+            raise ValueError("reps must be at least 1")
+        return cls(int(seed), draw(seed, params.n_countries, params.horizon, 0, reps))
+
+    @property
+    def reps(self) -> int:
+        """Number of runs."""
+        return self.draws.n
+
+    def simulate(self, params: Params, rows: np.ndarray | None = None,
+                 absent: np.ndarray | None = None) -> RunArrays:
+        """Simulate runs ``rows`` (default: all, in order; a run may appear more than once) of ``params``.
+
+        ``absent``: ``[len(rows), countries]`` booleans, the countries that sit each row out: their
+        willingness draw says no, exactly as ``p_participate = 0`` would make it.
+        """
+        rows = np.arange(self.reps) if rows is None else np.asarray(rows, dtype=np.int64)
+        u = self.draws.u[rows]
+        if absent is not None:
+            start = COUNTRY_STREAMS.index("participate") * self.draws.n_countries
+            cols = u[:, start:start + self.draws.n_countries]
+            cols[np.asarray(absent, dtype=bool)] = 1.0  # u < p_participate never holds
+        return simulate(params, Draws(u, self.draws.n_countries, self.draws.horizon), rows)
+
+    def _rows(self, rows: np.ndarray | None) -> Draws:
+        return self.draws if rows is None else Draws(self.draws.u[rows], self.draws.n_countries, self.draws.horizon)
+
+    def bounds(self, params: Params, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`sim.ceiling.run_bounds` of runs ``rows`` (default: all)."""
+        return run_bounds(params, self._rows(rows))
+
+    def thresholds(self, params: Params, rows: np.ndarray | None = None) -> np.ndarray:
+        """Each component's threshold in runs ``rows``: ``[rows, 3]`` (air and sea may be drawn)."""
+        return params.per_run(self._rows(rows)).thresholds
+
+    def met(self, params: Params, components: tuple[str, ...] = COMPONENTS,
+            rows: np.ndarray | None = None) -> np.ndarray:
+        """Whether each component's threshold held in runs ``rows``: ``[rows, len(components)]`` booleans.
+
+        Only runs in which some asked component's bound (:func:`sim.ceiling.run_totals_bound`) reaches its
+        threshold are simulated: in the others no month of the window can reach it, so it is not met. The
+        answer is what simulating every run gives.
+        """
+        ks = [COMPONENT_INDEX[c] for c in components]
+        d = self._rows(rows)
+        rows = np.arange(self.reps) if rows is None else np.asarray(rows, dtype=np.int64)
+        run = params.per_run(d)
+        most, leads = run_bounds(params, d, run)
+        bound = run_totals_bound(params, most, leads)[:, ks]
+        need = np.flatnonzero((bound >= run.thresholds[:, ks]).any(axis=1))
+        out = np.zeros((rows.size, len(ks)), dtype=bool)
+        if need.size:
+            res = self.simulate(params, rows[need])
+            tests = outcomes.threshold_tests(res, params)
+            out[need] = np.stack([tests[c][0] for c in components], axis=1)
+        return out

@@ -261,7 +261,7 @@ def test_sobol_on_a_tiny_sample_returns_finite_indices_for_each_input():
 def test_factor_edits_are_valid_scenario_changes():
     s = scenario("baseline.toml")
     f = {x.name: x for x in sens.default_factors(s)}
-    edits = f["willingness_conditional"].edits(2.0, s)
+    edits = f["willingness_uncertain"].edits(2.0, s)
     assert edits["countries.NLD.p_participate"] == 1.0 and "countries.FRA.p_participate" not in edits
     # the declared options of the US backstop, each equally likely
     assert f["us_backstop"].edits(1.7, s) == {"levers.us_backstop": "command_and_control"}
@@ -355,3 +355,75 @@ def test_a_us_commitment_is_never_dropped_as_inert():
     j = next(i for i, c in enumerate(opts) if c.key == "backstop:+1")
     search = gap_mod._Search(s, opts, "land", reps=50, confirm_reps=50, target=0.5)
     assert search.reduce((j,)) == (j,)
+
+
+# --- bounds, the runner's common runs, composed parameters -----------------------------------------------
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(("baseline.toml", "us_air_cover.toml")), seed=st.integers(0, 2**31),
+       keep=st.sets(st.sampled_from(("FRA", "GBR", "TUR", "NLD", "EST", "ITA", "POL", "CAN", "ESP")), min_size=1),
+       un=st.sampled_from(({}, {"levers.un_framework": True, "levers.russia_stance": "tolerate"})),
+       changes=st.fixed_dictionaries({}, optional={"levers.eastern_border_secure": st.booleans(),
+           "levers.us_backstop": st.sampled_from(("intelligence", "air_cover")),
+           "levers.rotation_ratio": st.floats(2, 5), "levers.incident_rate": st.floats(0, 0.3)}))
+def test_run_bounds_are_never_below_what_a_run_fields(name, seed, keep, un, changes):
+    """In every run and component, no assessed month's total exceeds the bound of the members present."""
+    from sim.ceiling import run_bounds, run_totals_bound
+    from sim.runner import CommonRuns
+
+    s = scenario(name).with_changes({**changes, **un, "seed": seed})
+    p = compile_params(s)
+    runs = CommonRuns.of(p, s.seed, 300)
+    members = np.isin(p.iso3, sorted(keep))
+    res = runs.simulate(p, absent=np.broadcast_to(~members, (300, p.n_countries)))
+    most, leads = run_bounds(p, runs.draws)
+    bound = run_totals_bound(p, most, leads, members)
+    for k, c in enumerate(("land", "air", "sea")):
+        assert (res.series(c)[:, p.assess_start:].min(axis=1) <= bound[:, k]).all(), c
+    assert np.array_equal(run_totals_bound(p, most, leads), run_totals_bound(p, most, leads, np.ones(34, bool)))
+    plain = threshold_tests(runs.simulate(p), p)
+    assert np.array_equal(runs.met(p), np.stack([plain[c][0] for c in ("land", "air", "sea")], axis=1))
+
+
+def test_a_condition_the_bounds_do_not_know_stops_the_analysis(monkeypatch):
+    """A new condition must say how it holds a country back, or the bounds (and Shapley values) refuse."""
+    from sim import ceiling, concepts, rules
+
+    ceiling.check_conditions()
+    p = compile_params(scenario("baseline.toml"))
+    monkeypatch.setitem(rules.CONDITIONS, 1 << 14, "deploys_only_if_germany_deploys")
+    with pytest.raises(ValueError, match="deploys_only_if_germany_deploys"):
+        piv.CoalitionGame(p, seed=1, reps=10)
+    monkeypatch.setitem(ceiling.DEPENDENT_CONDITIONS, 1 << 14, concepts.WAITS_ON_TROOPS)
+    assert piv.CoalitionGame(p, seed=1, reps=10).n > 0
+
+
+def test_sample_points_composed_from_block_ends_equal_compiled_points():
+    import dataclasses
+
+    from SALib.sample import sobol as sampler
+
+    for name in ("baseline.toml", "us_air_cover.toml"):
+        s = scenario(name)
+        factors = sens.default_factors(s)
+        X = sampler.sample(sens.problem(factors), 4, calc_second_order=False, scramble=True, seed=5)
+        seen = 0
+        for i, fast in sens.point_params(s, factors, X):
+            slow = compile_params(s.with_changes(sens.point_edits(s, factors, X[i])))
+            for f in dataclasses.fields(slow):
+                a, b = getattr(fast, f.name), getattr(slow, f.name)
+                assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, (name, i, f.name)
+            seen += 1
+        assert seen == len(X)
+
+
+def test_factors_follow_the_data():
+    s = scenario("baseline.toml")
+    names = {f.name: f for f in sens.default_factors(s)}
+    assert {"troops_GBR", "troops_TUR", "fall_hazard_FRA"} <= set(names)
+    assert "TUR" in names["willingness_uncertain"].countries and "FRA" not in names["willingness_uncertain"].countries
+    changed = sens.default_factors(s.with_changes({"countries.DEU.p_participate": 0.5, "countries.FRA.p_troops": 0.6,
+                                                   "countries.TUR.p_troops": 1.0}))
+    by = {f.name: f for f in changed}
+    assert "DEU" in by["willingness_uncertain"].countries
+    assert (by["troops_FRA"].low, by["troops_FRA"].high) == (0.2, 1.0) and "troops_TUR" not in by

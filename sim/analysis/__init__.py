@@ -82,7 +82,8 @@ def sobol_table(scenario: Scenario, *, components: Sequence[str] = ("land",), n:
                 reps: int = _sens.DEFAULT_REPS, factors: Sequence[Factor] | None = None,
                 seed: int = _sens.DEFAULT_SAMPLE_SEED, workers: int = 1) -> pd.DataFrame:
     """Sobol indices (``S1``, ``S1_conf``, ``ST``, ``ST_conf``) per component and factor."""
-    sample = sobol_sample(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers)
+    sample = sobol_sample(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers,
+                          components=components)
     return sobol_indices(sample, scenario=scenario.name, components=components, seed=seed)
 
 
@@ -90,7 +91,8 @@ def prim_table(scenario: Scenario, *, component: str = "land", n: int = _sens.DE
                reps: int = _sens.DEFAULT_REPS, factors: Sequence[Factor] | None = None,
                seed: int = _sens.DEFAULT_SAMPLE_SEED, workers: int = 1, **options: Any) -> pd.DataFrame:
     """PRIM box limits (one row per box and restricted factor) with the box's coverage and density."""
-    sample = sobol_sample(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers)
+    sample = sobol_sample(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers,
+                          components=(component,))
     limits, boxes = prim_boxes(sample, scenario=scenario.name, component=component, **options)
     return limits.merge(boxes[["box", "coverage", "density", "mass"]], on="box", how="left")
 
@@ -124,6 +126,29 @@ def analyse(scenario: Scenario, *, what: Sequence[str] = ANALYSES, component: st
     say = progress or (lambda _line: None)
     out = Analysis()
     out.settings = {"component": component, "what": list(what), "reps": reps}
+    sopts = dict(sobol_options or {})
+    sopts.setdefault("components", (component,))  # the component analysed: the others' runs are not needed
+    pending = None
+    if ("sobol" in what or "prim" in what) and sopts.get("workers", 1) > 1:
+        # The sample's points go to worker processes now, and this process does the other analyses beside
+        # them; each analysis is deterministic, so the tables are the same as one after the other.
+        say(f"sensitivity sample (N = {sopts.get('n', _sens.DEFAULT_N)}) in {sopts['workers']} worker processes, "
+            "beside the other analyses ...")
+        pending = _sens.sobol_sample_later(scenario, reps=reps or _sens.DEFAULT_REPS, **sopts)
+    t_sample = time.perf_counter()
+    try:
+        _pivotal_and_gap(out, scenario, what, component, reps, pivotal_options, gap_options, say)
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    if "sobol" in what or "prim" in what:
+        _sensitivity(out, scenario, what, component, reps, sopts, prim_options, say, pending, t_sample)
+    return out
+
+
+def _pivotal_and_gap(out: Analysis, scenario: Scenario, what: Sequence[str], component: str, reps: int | None,
+                     pivotal_options: dict[str, Any] | None, gap_options: dict[str, Any] | None, say: Any) -> None:
     if "pivotal" in what:
         say("pivotal countries ...")
         t0 = time.perf_counter()
@@ -148,36 +173,42 @@ def analyse(scenario: Scenario, *, what: Sequence[str] = ANALYSES, component: st
         if len(res_gap.plan):
             out.lines += [f"  {r.step}. {r.change}" for r in res_gap.plan.itertuples()]
         out.settings["gap"] = res_gap.settings
-    if "sobol" in what or "prim" in what:
-        sopts = dict(sobol_options or {})
+
+
+def _sensitivity(out: Analysis, scenario: Scenario, what: Sequence[str], component: str, reps: int | None,
+                 sopts: dict[str, Any], prim_options: dict[str, Any] | None, say: Any, pending: Any,
+                 t_sample: float) -> None:
+    if pending is None:
         say(f"sensitivity sample (N = {sopts.get('n', _sens.DEFAULT_N)}) ...")
-        t0 = time.perf_counter()
+        t_sample = time.perf_counter()
         sample = sobol_sample(scenario, reps=reps or _sens.DEFAULT_REPS, **sopts)
-        out.seconds["sample"] = time.perf_counter() - t0
-        out.tables["sensitivity_factors"] = _sens.factors_table(sample.factors)
-        out.tables["sensitivity_samples"] = sample.frame(scenario.name)
-        out.settings["sample"] = {"n": sample.n, "points": len(sample.X), "reps": sample.reps, "seed": sample.seed,
-                                  "workers": sopts.get("workers", 1), "sampler": "SALib.sample.sobol.sample, "
-                                  "calc_second_order=False, scramble=True"}
-        if "sobol" in what:
-            t0 = time.perf_counter()
-            sob = sobol_indices(sample, scenario=scenario.name, components=(component,), seed=sample.seed)
-            out.seconds["sobol"] = time.perf_counter() - t0
-            out.tables["sobol"] = sob
-            top = sob.sort_values("ST", ascending=False).head(3)
-            out.lines.append(
-                f"Which levers matter (Sobol, N = {sample.n}, {len(sample.X):,} points x {sample.reps} runs): "
-                + ", ".join(f"{r.factor} S1 {r.S1:.2f} (±{r.S1_conf:.2f}), ST {r.ST:.2f}" for r in top.itertuples())
-                if sob.S1.notna().any() else f"Which levers matter: P({component} met) does not vary over the sample; "
-                "Sobol indices are undefined.")
-            out.settings["sobol"] = {"resamples": _sens.DEFAULT_RESAMPLES, "conf_level": 0.95,
-                                     "analyzer": "SALib.analyze.sobol.analyze"}
-        if "prim" in what:
-            t0 = time.perf_counter()
-            popts = dict(prim_options or {})
-            limits, boxes = prim_boxes(sample, scenario=scenario.name, component=component, **popts)
-            out.seconds["prim"] = time.perf_counter() - t0
-            out.tables.update({"prim_boxes": boxes, "prim_limits": limits})
-            out.lines += ["Where the force succeeds (PRIM): " + line for line in _sens.describe_boxes(limits, boxes)]
-            out.settings["prim"] = {**popts, "implementation": "ema_workbench.analysis.prim.Prim"}
-    return out
+    else:
+        sample = pending()
+    out.seconds["sample"] = time.perf_counter() - t_sample  # from its start, beside the others
+    out.tables["sensitivity_factors"] = _sens.factors_table(sample.factors)
+    out.tables["sensitivity_samples"] = sample.frame(scenario.name)
+    out.settings["sample"] = {"n": sample.n, "points": len(sample.X), "reps": sample.reps, "seed": sample.seed,
+                              "components": list(sample.components),
+                              "workers": sopts.get("workers", 1), "sampler": "SALib.sample.sobol.sample, "
+                              "calc_second_order=False, scramble=True"}
+    if "sobol" in what:
+        t0 = time.perf_counter()
+        sob = sobol_indices(sample, scenario=scenario.name, components=(component,), seed=sample.seed)
+        out.seconds["sobol"] = time.perf_counter() - t0
+        out.tables["sobol"] = sob
+        top = sob.sort_values("ST", ascending=False).head(3)
+        out.lines.append(
+            f"Which levers matter (Sobol, N = {sample.n}, {len(sample.X):,} points x {sample.reps} runs): "
+            + ", ".join(f"{r.factor} S1 {r.S1:.2f} (±{r.S1_conf:.2f}), ST {r.ST:.2f}" for r in top.itertuples())
+            if sob.S1.notna().any() else f"Which levers matter: P({component} met) does not vary over the sample; "
+            "Sobol indices are undefined.")
+        out.settings["sobol"] = {"resamples": _sens.DEFAULT_RESAMPLES, "conf_level": 0.95,
+                                 "analyzer": "SALib.analyze.sobol.analyze"}
+    if "prim" in what:
+        t0 = time.perf_counter()
+        popts = dict(prim_options or {})
+        limits, boxes = prim_boxes(sample, scenario=scenario.name, component=component, **popts)
+        out.seconds["prim"] = time.perf_counter() - t0
+        out.tables.update({"prim_boxes": boxes, "prim_limits": limits})
+        out.lines += ["Where the force succeeds (PRIM): " + line for line in _sens.describe_boxes(limits, boxes)]
+        out.settings["prim"] = {**popts, "implementation": "ema_workbench.analysis.prim.Prim"}

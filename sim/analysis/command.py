@@ -241,8 +241,8 @@ def factor_words(name: str) -> str:
         return f"whether {country} takes part"
     if kind == "fall_hazard" and country:
         return f"the risk that {country}'s government falls"
-    return {"us_backstop": "the level of the US backstop", "willingness_conditional":
-            "whether the conditional countries take part", "incident_rate": "the rate of attacks on the force",
+    return {"us_backstop": "the level of the US backstop", "willingness_uncertain":
+            "whether the countries not sure to take part do", "incident_rate": "the rate of attacks on the force",
             "rotation_ratio": "how many troops each deployed soldier ties up (rotation)"}.get(name, name)
 
 

@@ -29,18 +29,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.points import (  # noqa: F401 - evaluate_*, point_*: this module's names before the split
+    DEFAULT_REPS,
+    Later,
+    evaluate_later,
+    evaluate_parallel,
+    evaluate_points,
+    point_edits,
+    point_params,
+)
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, load_baseline
-from sim.batch import process_pool
-from sim.draws import draw
-from sim.ensemble import simulate
-from sim.outcomes import threshold_tests
 from sim.params import compile_params
 from sim.scenario import Scenario, country_fields
 from sim.uncertainty import UNCERTAINTIES
 
 DEFAULT_N = 512
 """Base sample size of the Sobol' design (a power of two); ``N * (k + 2)`` points. See docs/analysis.md."""
-DEFAULT_REPS = 200
 DEFAULT_SAMPLE_SEED = 2025
 DEFAULT_RESAMPLES = 1000
 DEFAULT_PRIM_THRESHOLD = 0.5
@@ -55,7 +59,7 @@ class Factor:
 
     ``mode``: ``set`` writes the value to ``path`` (a dotted scenario path, e.g. ``levers.incident_rate``
     or ``countries.GBR.p_participate``); ``scale`` multiplies the field ``path`` (e.g. ``p_participate``)
-    of every country of ``profile`` by the value (clipped to ``[0, 1]`` for probabilities); ``level``
+    of every country in ``countries`` (iso3 codes) by the value (clipped to ``[0, 1]`` for probabilities); ``level``
     maps the value ``x`` in ``[0, len(levels))`` to ``levels[floor(x)]`` and writes it to ``path``.
     """
 
@@ -65,7 +69,7 @@ class Factor:
     high: float
     description: str
     mode: str = "set"
-    profile: str | None = None
+    countries: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -75,8 +79,8 @@ class Factor:
             raise ValueError(f"factor {self.name}: low {self.low} must be below high {self.high}")
         if self.mode == "level" and (self.low != 0 or self.high != len(self.levels)):
             raise ValueError(f"factor {self.name}: a level factor ranges over [0, {len(self.levels)})")
-        if self.mode == "scale" and self.profile is None:
-            raise ValueError(f"factor {self.name}: a scale factor needs a profile")
+        if self.mode == "scale" and not self.countries:
+            raise ValueError(f"factor {self.name}: a scale factor needs countries")
 
     def level(self, x: float) -> str:
         """The level a value stands for (level factors)."""
@@ -91,40 +95,48 @@ class Factor:
         baseline = load_baseline()
         out: dict[str, Any] = {}
         for c, f in zip(baseline.countries, country_fields(scenario, baseline), strict=True):
-            if c.profile == self.profile:
+            if c.iso3 in self.countries:
                 v = float(f[self.path].value) * float(x)
                 out[f"countries.{c.iso3}.{self.path}"] = min(max(v, 0.0), 1.0) if self.path == "p_participate" else v
         return out
 
 
-def default_factors(scenario: Scenario | None = None) -> list[Factor]:
-    """The default uncertain inputs.
+def default_factors(scenario: Scenario) -> list[Factor]:
+    """The default uncertain inputs of a scenario, read from its data.
 
     Every declared uncertainty the scenario leaves drawn (its options or range from the data,
-    :mod:`sim.uncertainty`), and the modelling assumptions stated in docs/analysis.md.
+    :mod:`sim.uncertainty`); each country's troops decision that is neither certain nor ruled out (its
+    chance ``p`` over ``p ± min(p, 1 - p)``); one multiplier (0.5 - 1.1) on the willingness of every country
+    whose chance of taking part is neither 0 nor 1; each country whose government may fall (its monthly
+    hazard over 0 - 3x); and two modelling assumptions (docs/analysis.md).
     """
+    p = compile_params(scenario)
     out = []
-    if scenario is not None:
-        p = compile_params(scenario)
-        for u, d in zip(UNCERTAINTIES, p.drawn, strict=True):
-            if d.pinned is not None or d.low == d.high:
-                continue
-            if u.kind == "level":
-                levels = tuple(BACKSTOP_LEVELS[int(v)] for v in d.values)
-                out.append(Factor(u.name, u.pin, 0.0, float(len(levels)), f"{u.label}, each option equally likely",
-                                  mode="level", levels=levels))
-            else:
-                out.append(Factor(u.name, u.pin, d.low, d.high, f"{u.label} ({u.unit})"))
+    for u, d in zip(UNCERTAINTIES, p.drawn, strict=True):
+        if d.pinned is not None or d.low == d.high:
+            continue
+        if u.kind == "level":
+            levels = tuple(BACKSTOP_LEVELS[int(v)] for v in d.values)
+            out.append(Factor(u.name, u.pin, 0.0, float(len(levels)), f"{u.label}, each option equally likely",
+                              mode="level", levels=levels))
+        else:
+            out.append(Factor(u.name, u.pin, d.low, d.high, f"{u.label} ({u.unit})"))
+    for i in np.flatnonzero((p.p_troops > 0) & (p.p_troops < 1)):
+        x, half = float(p.p_troops[i]), float(min(p.p_troops[i], 1 - p.p_troops[i]))
+        out.append(Factor(f"troops_{p.iso3[i]}", f"countries.{p.iso3[i]}.p_troops", round(x - half, 9),
+                          round(x + half, 9),
+                          f"{p.names[i]}'s chance of sending troops (baseline {x:g})"))
+    hesitant = tuple(p.iso3[i] for i in np.flatnonzero((p.p_participate > 0) & (p.p_participate < 1)))
+    if hesitant:
+        out.append(Factor("willingness_uncertain", "p_participate", 0.5, 1.1,
+                          "multiplier on the willingness of every country whose chance of taking part is neither 0 "
+                          f"nor 1 ({', '.join(hesitant)}; clipped to 1)", mode="scale", countries=hesitant))
+    for i in np.flatnonzero(p.fall_hazard > 0):
+        x = float(p.fall_hazard[i])
+        out.append(Factor(f"fall_hazard_{p.iso3[i]}", f"countries.{p.iso3[i]}.government_fall_hazard", 0.0,
+                          round(min(3 * x, 1.0), 9),
+                          f"monthly chance that {p.names[i]}'s government falls (baseline {x:g})"))
     return out + [
-        Factor("troops_GBR", "countries.GBR.p_troops", 0.4, 1.0,
-               "UK's chance of sending troops (baseline 0.7, 'reconsidering the deployment of troops')"),
-        Factor("troops_TUR", "countries.TUR.p_troops", 0.0, 1.0,
-               "Turkey's chance of sending troops (baseline 0.5, 'weighing')"),
-        Factor("willingness_conditional", "p_participate", 0.5, 1.1,
-               "multiplier on the willingness of every country of the conditional profile (clipped to 1)",
-               mode="scale", profile="conditional"),
-        Factor("fall_hazard_FRA", "countries.FRA.government_fall_hazard", 0.0, 0.15,
-               "monthly chance that France's government falls (baseline 0.05)"),
         Factor("incident_rate", "levers.incident_rate", 0.0, 0.1,
                "monthly chance that Russia strikes the force (baseline 0.02)"),
         Factor("rotation_ratio", "levers.rotation_ratio", 2.0, 5.0,
@@ -132,58 +144,23 @@ def default_factors(scenario: Scenario | None = None) -> list[Factor]:
     ]
 
 
-def point_edits(scenario: Scenario, factors: Sequence[Factor], x: Sequence[float]) -> dict[str, Any]:
-    """The scenario changes of one input point."""
-    out: dict[str, Any] = {}
-    for f, v in zip(factors, x, strict=True):
-        out.update(f.edits(float(v), scenario))
-    return out
-
-
-def evaluate_points(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray, *,
-                    reps: int = DEFAULT_REPS) -> np.ndarray:
-    """``P(threshold met)`` per point and component: ``[points, 3]`` (land, air, sea).
-
-    Every point runs the same ``reps`` runs of the scenario's seed (common random numbers).
-    """
-    p0 = compile_params(scenario)
-    d = draw(scenario.seed, p0.n_countries, p0.horizon, 0, reps)
-    runs = np.arange(reps)
-    out = np.empty((len(X), len(COMPONENTS)))
-    for i, x in enumerate(np.asarray(X, dtype=float)):
-        s = scenario.with_changes(point_edits(scenario, factors, x))
-        p = compile_params(s)
-        tests = threshold_tests(simulate(p, d, runs), p)
-        out[i] = [tests[c][0].mean() for c in COMPONENTS]
-    return out
-
-
-def _evaluate_chunk(args: tuple[Scenario, tuple[Factor, ...], np.ndarray, int]) -> np.ndarray:
-    scenario, factors, X, reps = args
-    return evaluate_points(scenario, factors, X, reps=reps)
-
-
-def evaluate_parallel(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray, *, reps: int = DEFAULT_REPS,
-                      workers: int = 1, chunk: int = 64) -> np.ndarray:
-    """:func:`evaluate_points` over ``workers`` processes (identical results whatever ``workers``)."""
-    X = np.asarray(X, dtype=float)
-    if workers <= 1 or len(X) <= chunk:
-        return evaluate_points(scenario, factors, X, reps=reps)
-    parts = [(scenario, tuple(factors), X[a:a + chunk], reps) for a in range(0, len(X), chunk)]
-    with process_pool(workers) as ex:
-        return np.concatenate(list(ex.map(_evaluate_chunk, parts)))
-
-
 @dataclass(frozen=True)
 class Sample:
-    """Input points, their ``P(met)`` per component, and how they were drawn."""
+    """Input points, their ``P(met)`` per evaluated component, and how they were drawn."""
 
     factors: tuple[Factor, ...]
     X: np.ndarray  # [points, k]
-    Y: np.ndarray  # [points, 3]
+    Y: np.ndarray  # [points, len(components)]
     n: int  # base sample size N
     reps: int
     seed: int  # of the Sobol' sequence's scrambling
+    components: tuple[str, ...] = COMPONENTS  # the columns of Y
+
+    def p_met(self, component: str) -> np.ndarray:
+        """``P(met)`` of one component at every point (it must have been evaluated)."""
+        if component not in self.components:
+            raise ValueError(f"the sample was evaluated for {', '.join(self.components)}, not {component}")
+        return self.Y[:, self.components.index(component)]
 
     def frame(self, scenario: str) -> pd.DataFrame:
         """One row per point: the factor values (level factors also by name) and P(met) per component."""
@@ -192,7 +169,7 @@ class Sample:
             df[f.name] = self.X[:, j]
             if f.mode == "level":
                 df[f"{f.name}_level"] = [f.level(v) for v in self.X[:, j]]
-        for j, c in enumerate(COMPONENTS):
+        for j, c in enumerate(self.components):
             df[f"p_met_{c}"] = self.Y[:, j]
         return df
 
@@ -204,16 +181,29 @@ def problem(factors: Sequence[Factor]) -> dict[str, Any]:
 
 
 def sobol_sample(scenario: Scenario, *, factors: Sequence[Factor] | None = None, n: int = DEFAULT_N,
-                 reps: int = DEFAULT_REPS, seed: int = DEFAULT_SAMPLE_SEED, workers: int = 1) -> Sample:
-    """Draw SALib's Sobol' design (``n * (k + 2)`` points, first and total order) and run every point."""
+                 reps: int = DEFAULT_REPS, seed: int = DEFAULT_SAMPLE_SEED, workers: int = 1,
+                 components: Sequence[str] = COMPONENTS) -> Sample:
+    """Draw SALib's Sobol' design (``n * (k + 2)`` points, first and total order) and run every point.
+
+    ``components``: those whose ``P(met)`` is estimated at every point (fewer: fewer runs to simulate).
+    """
+    return sobol_sample_later(scenario, factors=factors, n=n, reps=reps, seed=seed, workers=workers,
+                              components=components)()
+
+
+def sobol_sample_later(scenario: Scenario, *, factors: Sequence[Factor] | None = None, n: int = DEFAULT_N,
+                       reps: int = DEFAULT_REPS, seed: int = DEFAULT_SAMPLE_SEED, workers: int = 1,
+                       components: Sequence[str] = COMPONENTS) -> Later:
+    """:func:`sobol_sample`, started (:func:`evaluate_later`): call the result for the :class:`Sample`."""
     from SALib.sample import sobol as sobol_sampler
 
     if n < 2 or n & (n - 1):
         raise ValueError(f"n must be a power of two (>= 2) for the Sobol' sequence, got {n}")
     factors = tuple(factors or default_factors(scenario))
     X = sobol_sampler.sample(problem(factors), n, calc_second_order=False, scramble=True, seed=seed)
-    Y = evaluate_parallel(scenario, factors, X, reps=reps, workers=workers)
-    return Sample(factors, X, Y, n, reps, seed)
+    components = tuple(components)
+    Y = evaluate_later(scenario, factors, X, reps=reps, workers=workers, components=components)
+    return Later(lambda: Sample(factors, X, Y(), n, reps, seed, components), Y.cancel)
 
 
 def sobol_indices(sample: Sample, *, scenario: str, components: Sequence[str] = ("land",),
@@ -227,7 +217,7 @@ def sobol_indices(sample: Sample, *, scenario: str, components: Sequence[str] = 
     rows = []
     prob = problem(sample.factors)
     for comp in components:
-        y = sample.Y[:, COMPONENTS.index(comp)]
+        y = sample.p_met(comp)
         var = float(np.var(y))
         if var > 0:
             with warnings.catch_warnings():
@@ -265,11 +255,7 @@ def prim_boxes(sample: Sample, *, scenario: str, component: str = "land",
     ``limits`` has one row per box and restricted factor (low/high, or the levels kept, and the
     quasi-p-values); ``boxes`` one row per box (coverage, density, mass, restricted dimensions).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ema_workbench warns at import about optional parallel back-ends
-        from ema_workbench.analysis import prim as ema_prim
-
-    y = sample.Y[:, COMPONENTS.index(component)] >= threshold
+    y = sample.p_met(component) >= threshold
     lim_cols = ["scenario", "component", "box", "factor", "low", "high", "levels", "qp_low", "qp_high"]
     box_cols = ["scenario", "component", "box", "success_if_p_met_at_least", "points", "successes", "coverage",
                 "density", "mass", "restricted", "trajectory_index", "note"]
@@ -281,7 +267,9 @@ def prim_boxes(sample: Sample, *, scenario: str, component: str = "land",
             "restricted": "", "trajectory_index": -1, "note": note + ": no box to find"}], columns=box_cols))
     x = _prim_x(sample)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # ema_workbench warns at import about optional parallel back-ends
+        from ema_workbench.analysis import prim as ema_prim  # imported only when there is a box to find (~2.5 s)
+
         alg = ema_prim.Prim(x, y.astype(int), peel_alpha=peel_alpha, mass_min=mass_min)
         lims, boxes = [], []
         for b in range(max_boxes):
@@ -352,7 +340,7 @@ def library_versions() -> dict[str, str]:
 
 def factors_table(factors: Sequence[Factor]) -> pd.DataFrame:
     """The factors, their ranges and meaning."""
-    return pd.DataFrame([{"factor": f.name, "path": f.path, "mode": f.mode, "profile": f.profile or "",
+    return pd.DataFrame([{"factor": f.name, "path": f.path, "mode": f.mode, "countries": ", ".join(f.countries),
                           "low": f.low, "high": f.high, "levels": ", ".join(f.levels),
                           "description": f.description} for f in factors])
 
