@@ -9,6 +9,7 @@ Both the Mesa model and the ensemble engine take a :class:`Params`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -148,6 +149,77 @@ class Params:
     def binds_condition(self, bit: int, component: int) -> bool:
         """Whether a condition (its bit) binds a component (0 land, 1 air, 2 sea)."""
         return bool(self.binds[component] & bit)
+
+    @cached_property
+    def component_conditions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the dynamic conditions ask of each country's components, ``[countries, 3]`` each.
+
+        ``follows`` (follows the lead nations), ``momentum`` (others' land troops it needs) and ``delay``
+        (months of a parliament's mandate) where that condition binds the component (``binds``); where it
+        does not, the condition is met: false, 0 and 0.
+        """
+        def binding(bit: int) -> np.ndarray:
+            return (self.binds & bit) != 0
+
+        return (self.follows_leads[:, None] & binding(rules.LEADS),
+                self.momentum_threshold[:, None] * binding(rules.MOMENTUM),
+                self.mandate_delay[:, None] * binding(rules.MANDATE))
+
+    @cached_property
+    def compiled(self) -> Compiled:
+        """The scenario's numbers as the ensemble's compiled loop reads them (one structure)."""
+        follows, momentum, delay = self.component_conditions
+        return Compiled(
+            p_participate=self.p_participate, p_troops=self.p_troops, land_lo=self.land_lo, land_hi=self.land_hi,
+            air_lo=self.air_lo, air_hi=self.air_hi, sea_lo=self.sea_lo, sea_hi=self.sea_hi, sea_cap=self.sea_cap,
+            border_priority=self.border_priority, border_secure=bool(self.border_secure),
+            requires_un=self.requires_un, follows=follows, momentum=momentum, delay=delay, is_lead=self.is_lead,
+            casualty=self.casualty_withdraw, binds=self.binds.astype(np.int64),
+            backstop_scheduled=self.backstop_scheduled,
+            schedule=rules.schedule_events(self.horizon, self.ceasefire_month, self.backstop_scheduled,
+                                           self.assess_start),
+            ceasefire_month=int(self.ceasefire_month), un_framework=bool(self.un_framework),
+            incident_rate=float(self.incident_rate), russia_rejects=bool(self.russia_rejects),
+            assess_start=int(self.assess_start))
+
+
+class Compiled(NamedTuple):
+    """A scenario's numbers for the ensemble's compiled loop, which numba takes as one argument.
+
+    A namedtuple of arrays and scalars (:attr:`Params.compiled`; the fields as in :class:`Params`).
+
+    Per country ``[countries]``: the inputs of ``rules.run_constants`` (but the run's land capacity),
+    ``requires_un``, ``is_lead``, ``casualty`` (its ``casualty_withdraw``), and ``[countries, 3]``
+    ``follows``, ``momentum``, ``delay`` (:attr:`Params.component_conditions`). Scenario-wide: ``binds``
+    (``[3]``), ``backstop_scheduled`` and ``schedule`` (``rules.schedule_events``), ``[horizon]`` each, and
+    the scalars.
+    """
+
+    p_participate: np.ndarray
+    p_troops: np.ndarray
+    land_lo: np.ndarray
+    land_hi: np.ndarray
+    air_lo: np.ndarray
+    air_hi: np.ndarray
+    sea_lo: np.ndarray
+    sea_hi: np.ndarray
+    sea_cap: np.ndarray
+    border_priority: np.ndarray
+    border_secure: bool
+    requires_un: np.ndarray
+    follows: np.ndarray
+    momentum: np.ndarray
+    delay: np.ndarray
+    is_lead: np.ndarray
+    casualty: np.ndarray
+    binds: np.ndarray
+    backstop_scheduled: np.ndarray
+    schedule: np.ndarray
+    ceasefire_month: int
+    un_framework: bool
+    incident_rate: float
+    russia_rejects: bool
+    assess_start: int
 
 
 class PerRun(NamedTuple):
