@@ -47,10 +47,11 @@ DEFAULT_BLOCK = DRAW_BLOCK
 """Runs per computing block: one draw block, drawn in place; its ``[runs, countries]`` arrays stay in the
 CPU cache (of 1,024 to 8,192 runs per block, 1,024 ran fastest: ``benchmarks/bench_engines.py --blocks``)."""
 
-# The functions the loop calls are compiled without a disk cache of their own: the loop's cache holds their code,
-# under a key that covers their source (_sources_key); a cache of their own would not notice an edited rule that
-# they call from another file (numba issue #1833).
-_jit = numba.njit
+# The functions the loop calls are inlined into it (numba IR level), with no disk cache of their own: the loop's
+# cache holds their code under a key that covers their source (_sources_key), whereas a cache of their own would
+# not notice an edited rule they call from another file (numba issue #1833). Inlined, the rows of the run's
+# arrays they update in place cost no reference counting (called, the loop ran about three times slower).
+_jit = numba.njit(inline="always")
 _SOURCES = (rules, step)
 """The modules whose functions the compiled loop calls (compiled with it) and whose source keys its cache."""
 

@@ -98,7 +98,7 @@ class ReassuranceModel(mesa.Model):
         t, p = self.month, self.params
         self.us.step()
         if self.changed or self.events[t] or not self.fast_forward:
-            self.now = Month(t, self.us.level, p.ceasefire_month, p.un_framework, t >= p.assess_start,
+            self.now = Month(t, self.us.level, p.ceasefire_month, bool(p.un_framework), t >= p.assess_start,
                              self.leads_present, self.land_total)
             self.changed = self.leads_present = False
             self.deciders.do("step")

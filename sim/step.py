@@ -88,8 +88,9 @@ def country_month(m: Month, c: Country, deployed, withdrawn, ready, reasons, wit
     even if nothing else happens (``rules.state_changed``: fast-forward must not skip the next month);
     ``leads`` if it is a lead nation with troops on the ground this month.
     """
-    static = static_conditions(m.t, m.ceasefire_month, m.level, c.required, m.un_framework, c.requires_un,
-                               c.takes_part, c.sends_troops, c.fall_month)
+    # a plain int: on numpy's scalars every operation of the Mesa agents' step would cost ~30 times more
+    static = int(static_conditions(m.t, m.ceasefire_month, m.level, c.required, m.un_framework, c.requires_un,
+                                   c.takes_part, c.sends_troops, c.fall_month))
     others_land = m.land_prev - c.offer[0] * deployed[0]
     changed = False
     for k in range(3):
