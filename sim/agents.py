@@ -1,6 +1,6 @@
 """The Mesa agents: countries that decide each month, the US backstop and Russia.
 
-Agents hold their own state as plain Python values and lists and call the step functions of
+Agents hold their own state as plain Python values and tuples and call the step functions of
 :mod:`sim.step` on it — the functions the ensemble engine compiles and calls on rows of its arrays. Every
 random number an agent uses comes from the run's :class:`sim.draws.Draws`, drawn up front.
 """
@@ -22,10 +22,9 @@ class CountryAgent(mesa.Agent):
     """A country: its pledges for this run (drawn and capped once), its conditions, and its decisions.
 
     It decides on each component it pledged (land, air, sea) separately, since each condition binds only
-    the components the data says it binds (:func:`sim.step.country_month`). State per component:
-    ``deployed``, ``ready`` (months in a row with conditions met once the build-up is over, for a
-    parliament's mandate), ``withdrawn`` (final) and ``reasons`` (bit flags of every condition that held it
-    back so far); ``land``/``air``/``sea`` are the troops, aircraft and vessels it has in the force this
+    the components the data says it binds (:func:`sim.step.country_month`). ``state`` is its
+    :class:`sim.step.State` (per component: deployed, withdrawn, ready, reasons; and its withdrawal month);
+    ``land``/``air``/``sea`` are the troops, aircraft and vessels it has in the force this
     month, ``months_deployed`` and ``window_sum`` its running bookkeeping.
 
     Args:
@@ -59,38 +58,34 @@ class CountryAgent(mesa.Agent):
             is_lead=bool(p.is_lead[i]))
         self.potential = any(self.country.pledged)
         # Dynamic state, per component, and bookkeeping.
-        self.deployed = [False, False, False]
-        self.withdrawn = [False, False, False]
-        self.ready = [0, 0, 0]
-        self.reasons = [int(k.reasons_land[i]), 0, int(k.reasons_sea[i])]
-        self.withdrawn_month = -1
+        self.state = step.State(deployed=(False, False, False), withdrawn=(False, False, False), ready=(0, 0, 0),
+                                reasons=(int(k.reasons_land[i]), 0, int(k.reasons_sea[i])), withdrawn_month=-1)
         self.land = self.air = self.sea = 0.0
         self.months_deployed = 0
-        self.window_sum = [0.0, 0.0, 0.0]
+        self.window_sum = (0.0, 0.0, 0.0)
 
     @property
     def in_force(self) -> bool:
         """Whether any of its components is deployed this month."""
-        return any(self.deployed)
+        return any(self.state.deployed)
 
     def step(self) -> None:
         """Decide this month, component by component, from last month's force (synchronous)."""
         m = self.model
-        self.withdrawn_month, changed, leads = step.country_month(m.now, self.country, self.deployed, self.withdrawn,
-                                                                  self.ready, self.reasons, self.withdrawn_month)
-        self.land, self.air, self.sea = (o * d for o, d in zip(self.country.offer, self.deployed, strict=True))
+        self.state, changed, leads = step.country_month(m.now, self.country, self.state)
+        self.land, self.air, self.sea = (o * d for o, d in zip(self.country.offer, self.state.deployed, strict=True))
         m.record_country(self, changed, leads)
 
     def book(self) -> None:
         """Add this month to its running bookkeeping (months in the force, sums over the tested months)."""
         m = self.model
-        self.months_deployed = step.carry(1, int(m.month >= m.params.assess_start), self.country.offer,
-                                          self.deployed, self.window_sum, self.months_deployed)
+        self.window_sum, self.months_deployed = step.carry(1, int(m.month >= m.params.assess_start),
+                                                           self.country.offer, self.state.deployed, self.window_sum,
+                                                           self.months_deployed)
 
     def hit(self, month: int, u: float) -> None:
         """Russia strikes this country's troops: it takes them home with its own probability."""
-        self.withdrawn_month, changed = step.struck(month, u, self.casualty_withdraw, self.withdrawn, self.reasons,
-                                                    self.withdrawn_month)
+        self.state, changed = step.struck(month, u, self.casualty_withdraw, self.state)
         self.model.changed |= changed
 
 

@@ -41,7 +41,7 @@ from sim import rules, step
 from sim.arrays import RunArrays
 from sim.draws import DRAW_BLOCK, Draws, draw
 from sim.params import Compiled, Params
-from sim.step import Country, Month
+from sim.step import Country, Month, State
 
 DEFAULT_BLOCK = DRAW_BLOCK
 """Runs per computing block: one draw block, drawn in place; its ``[runs, countries]`` arrays stay in the
@@ -118,7 +118,24 @@ class Block(NamedTuple):
     fast_forward: bool
 
 
-@numba.njit
+@_jit
+def _load(j, r, col, deployed, withdrawn, ready, reasons, withdrawn_month):  # pragma: no cover
+    """Country ``j``'s state (column ``col`` of run ``r``'s outputs) as a :class:`sim.step.State`."""
+    return State((deployed[j, 0], deployed[j, 1], deployed[j, 2]), (withdrawn[j, 0], withdrawn[j, 1], withdrawn[j, 2]),
+                 (ready[j, 0], ready[j, 1], ready[j, 2]), (reasons[r, col, 0], reasons[r, col, 1], reasons[r, col, 2]),
+                 withdrawn_month[r, col])
+
+
+@_jit
+def _store(st, j, r, col, deployed, withdrawn, ready, reasons, withdrawn_month):  # pragma: no cover
+    """Write back what :func:`_load` read."""
+    for k in range(3):
+        deployed[j, k], withdrawn[j, k], ready[j, k] = st.deployed[k], st.withdrawn[k], st.ready[k]
+        reasons[r, col, k] = st.reasons[k]
+    withdrawn_month[r, col] = st.withdrawn_month
+
+
+@_jit
 def _book(b, r, a, z, cols, c, deployed, offer, current):  # pragma: no cover
     """Book months ``a..z-1`` of run ``r`` as copies of month ``a`` (computed; nothing changes after it)."""
     assessed = max(0, z - max(a, b.scenario.assess_start))
@@ -126,12 +143,13 @@ def _book(b, r, a, z, cols, c, deployed, offer, current):  # pragma: no cover
         b.totals[k, r, a:z] = current[k]
     for j in range(c):
         col = cols[j]
-        b.months_deployed[r, col] = _carry(z - a, assessed, offer[j], deployed[j], b.window_sum[r, col],
-                                           b.months_deployed[r, col])
-        if b.collect:
-            for k in range(3):
-                if deployed[j, k]:
-                    b.monthly[r, a:z, col, k] = offer[j, k]
+        w, b.months_deployed[r, col] = _carry(
+            z - a, assessed, (offer[j, 0], offer[j, 1], offer[j, 2]), (deployed[j, 0], deployed[j, 1], deployed[j, 2]),
+            (b.window_sum[r, col, 0], b.window_sum[r, col, 1], b.window_sum[r, col, 2]), b.months_deployed[r, col])
+        for k in range(3):
+            b.window_sum[r, col, k] = w[k]
+            if b.collect and deployed[j, k]:
+                b.monthly[r, a:z, col, k] = offer[j, k]
 
 
 def _sources_key() -> str:
@@ -170,6 +188,7 @@ def _compile_block(sources_key: str):
         ready = np.zeros((C, 3), np.int64)
         land = np.zeros(C, np.float64)
         current = np.zeros(3, np.float64)
+        binds = (s.binds[0], s.binds[1], s.binds[2])
         for r in range(n):
             c = 0
             for j in range(C):
@@ -213,12 +232,15 @@ def _compile_block(sources_key: str):
                 current[:] = 0.0
                 for j in range(c):
                     col = cols[j]
-                    country = Country(offer[j], pot[j], s.binds, s.follows[col], s.momentum[col], s.delay[col],
+                    country = Country((offer[j, 0], offer[j, 1], offer[j, 2]), (pot[j, 0], pot[j, 1], pot[j, 2]),
+                                      binds, (s.follows[col, 0], s.follows[col, 1], s.follows[col, 2]),
+                                      (s.momentum[col, 0], s.momentum[col, 1], s.momentum[col, 2]),
+                                      (s.delay[col, 0], s.delay[col, 1], s.delay[col, 2]),
                                       b.required[r, col], s.requires_un[col], b.takes_part[r, col], sends_troops[j],
                                       b.fall_month[r, col], s.is_lead[col])
-                    wm, ch, lead = _country_month(month, country, deployed[j], withdrawn[j], ready[j],
-                                                  b.reasons[r, col], b.withdrawn_month[r, col])
-                    b.withdrawn_month[r, col] = wm
+                    st, ch, lead = _country_month(month, country, _load(j, r, col, deployed, withdrawn, ready,
+                                                                        b.reasons, b.withdrawn_month))
+                    _store(st, j, r, col, deployed, withdrawn, ready, b.reasons, b.withdrawn_month)
                     changed |= ch
                     leads |= lead
                     for k in range(3):
@@ -230,9 +252,9 @@ def _compile_block(sources_key: str):
                                  land[:c])
                 if target >= 0:
                     col = cols[target]
-                    wm, ch = _struck(t, b.u_casualty[r, t], s.casualty[col], withdrawn[target], b.reasons[r, col],
-                                     b.withdrawn_month[r, col])
-                    b.withdrawn_month[r, col] = wm
+                    st, ch = _struck(t, b.u_casualty[r, t], s.casualty[col],
+                                     _load(target, r, col, deployed, withdrawn, ready, b.reasons, b.withdrawn_month))
+                    _store(st, target, r, col, deployed, withdrawn, ready, b.reasons, b.withdrawn_month)
                     changed |= ch
                 land_prev = current[0]
                 leads_prev = leads
