@@ -252,7 +252,7 @@ def _compile_block(sources_key: str):
                                  land[:c])
                 if target >= 0:
                     col = cols[target]
-                    st, ch = _struck(t, b.u_casualty[r, t], s.casualty[col],
+                    st, ch = _struck(t, b.u_casualty[r, t], s.casualty_withdraw[col],
                                      _load(target, r, col, deployed, withdrawn, ready, b.reasons, b.withdrawn_month))
                     _store(st, target, r, col, deployed, withdrawn, ready, b.reasons, b.withdrawn_month)
                     changed |= ch

@@ -170,56 +170,31 @@ class Params:
         """The scenario's numbers as the ensemble's compiled loop reads them (one structure)."""
         follows, momentum, delay = self.component_conditions
         return Compiled(
-            p_participate=self.p_participate, p_troops=self.p_troops, land_lo=self.land_lo, land_hi=self.land_hi,
-            air_lo=self.air_lo, air_hi=self.air_hi, sea_lo=self.sea_lo, sea_hi=self.sea_hi, sea_cap=self.sea_cap,
-            border_priority=self.border_priority, border_secure=bool(self.border_secure),
-            requires_un=self.requires_un, follows=follows, momentum=momentum, delay=delay, is_lead=self.is_lead,
-            casualty=self.casualty_withdraw, binds=self.binds.astype(np.int64),
-            backstop_scheduled=self.backstop_scheduled,
+            **{name: getattr(self, name) for name in _AS_IS}, follows=follows, momentum=momentum, delay=delay,
+            binds=self.binds.astype(np.int64),
             schedule=rules.schedule_events(self.horizon, self.ceasefire_month, self.backstop_scheduled,
                                            self.assess_start),
-            ceasefire_month=int(self.ceasefire_month), un_framework=bool(self.un_framework),
-            incident_rate=float(self.incident_rate), russia_rejects=bool(self.russia_rejects),
+            border_secure=bool(self.border_secure), ceasefire_month=int(self.ceasefire_month),
+            un_framework=bool(self.un_framework), incident_rate=float(self.incident_rate),
+            russia_rejects=bool(self.russia_rejects),
             assess_start=int(self.assess_start))
 
 
-class Compiled(NamedTuple):
-    """A scenario's numbers for the ensemble's compiled loop, which numba takes as one argument.
+_AS_IS = ("p_participate", "p_troops", "land_lo", "land_hi", "air_lo", "air_hi", "sea_lo", "sea_hi", "sea_cap",
+          "border_priority", "requires_un", "is_lead", "casualty_withdraw", "backstop_scheduled")
+"""The fields of :class:`Params` the compiled loop reads as they are (per country, or per month)."""
 
-    A namedtuple of arrays and scalars (:attr:`Params.compiled`; the fields as in :class:`Params`).
+Compiled = NamedTuple("Compiled", [(name, np.ndarray) for name in _AS_IS] + [
+    ("follows", np.ndarray), ("momentum", np.ndarray), ("delay", np.ndarray), ("binds", np.ndarray),
+    ("schedule", np.ndarray), ("border_secure", bool), ("ceasefire_month", int), ("un_framework", bool),
+    ("incident_rate", float), ("russia_rejects", bool), ("assess_start", int)])
+Compiled.__doc__ = """A scenario's numbers for the ensemble's compiled loop, which numba takes as one argument.
 
-    Per country ``[countries]``: the inputs of ``rules.run_constants`` (but the run's land capacity),
-    ``requires_un``, ``is_lead``, ``casualty`` (its ``casualty_withdraw``), and ``[countries, 3]``
-    ``follows``, ``momentum``, ``delay`` (:attr:`Params.component_conditions`). Scenario-wide: ``binds``
-    (``[3]``), ``backstop_scheduled`` and ``schedule`` (``rules.schedule_events``), ``[horizon]`` each, and
-    the scalars.
-    """
-
-    p_participate: np.ndarray
-    p_troops: np.ndarray
-    land_lo: np.ndarray
-    land_hi: np.ndarray
-    air_lo: np.ndarray
-    air_hi: np.ndarray
-    sea_lo: np.ndarray
-    sea_hi: np.ndarray
-    sea_cap: np.ndarray
-    border_priority: np.ndarray
-    border_secure: bool
-    requires_un: np.ndarray
-    follows: np.ndarray
-    momentum: np.ndarray
-    delay: np.ndarray
-    is_lead: np.ndarray
-    casualty: np.ndarray
-    binds: np.ndarray
-    backstop_scheduled: np.ndarray
-    schedule: np.ndarray
-    ceasefire_month: int
-    un_framework: bool
-    incident_rate: float
-    russia_rejects: bool
-    assess_start: int
+A namedtuple of arrays and scalars (:attr:`Params.compiled`): the fields of :class:`Params` named in
+``_AS_IS``; ``[countries, 3]`` ``follows``, ``momentum``, ``delay`` (:attr:`Params.component_conditions`);
+``binds`` (``[3]``, int64) and ``schedule`` (``rules.schedule_events``, ``[horizon]``); and the scenario's
+scalars as plain Python values.
+"""
 
 
 class PerRun(NamedTuple):
