@@ -51,7 +51,7 @@ def mesa_per_run(n_runs: int) -> list[float]:
     times = []
     for r in range(n_runs):
         t0 = time.perf_counter()
-        m = ReassuranceModel(params=p, draws=d.run(r), run=r, collect=False)
+        m = ReassuranceModel(params=p, draws=d.run(r), run=r)
         m.run_model()
         m.results()
         times.append(time.perf_counter() - t0)

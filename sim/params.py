@@ -9,6 +9,7 @@ Both the Mesa model and the ensemble engine take a :class:`Params`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -148,6 +149,52 @@ class Params:
     def binds_condition(self, bit: int, component: int) -> bool:
         """Whether a condition (its bit) binds a component (0 land, 1 air, 2 sea)."""
         return bool(self.binds[component] & bit)
+
+    @cached_property
+    def component_conditions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the dynamic conditions ask of each country's components, ``[countries, 3]`` each.
+
+        ``follows`` (follows the lead nations), ``momentum`` (others' land troops it needs) and ``delay``
+        (months of a parliament's mandate) where that condition binds the component (``binds``); where it
+        does not, the condition is met: false, 0 and 0.
+        """
+        def binding(bit: int) -> np.ndarray:
+            return (self.binds & bit) != 0
+
+        return (self.follows_leads[:, None] & binding(rules.LEADS),
+                self.momentum_threshold[:, None] * binding(rules.MOMENTUM),
+                self.mandate_delay[:, None] * binding(rules.MANDATE))
+
+    @cached_property
+    def compiled(self) -> Compiled:
+        """The scenario's numbers as the ensemble's compiled loop reads them (one structure)."""
+        follows, momentum, delay = self.component_conditions
+        return Compiled(
+            **{name: getattr(self, name) for name in _AS_IS}, follows=follows, momentum=momentum, delay=delay,
+            binds=self.binds.astype(np.int64),
+            schedule=rules.schedule_events(self.horizon, self.ceasefire_month, self.backstop_scheduled,
+                                           self.assess_start),
+            border_secure=bool(self.border_secure), ceasefire_month=int(self.ceasefire_month),
+            un_framework=bool(self.un_framework), incident_rate=float(self.incident_rate),
+            russia_rejects=bool(self.russia_rejects),
+            assess_start=int(self.assess_start))
+
+
+_AS_IS = ("p_participate", "p_troops", "land_lo", "land_hi", "air_lo", "air_hi", "sea_lo", "sea_hi", "sea_cap",
+          "border_priority", "requires_un", "is_lead", "casualty_withdraw", "backstop_scheduled")
+"""The fields of :class:`Params` the compiled loop reads as they are (per country, or per month)."""
+
+Compiled = NamedTuple("Compiled", [(name, np.ndarray) for name in _AS_IS] + [
+    ("follows", np.ndarray), ("momentum", np.ndarray), ("delay", np.ndarray), ("binds", np.ndarray),
+    ("schedule", np.ndarray), ("border_secure", bool), ("ceasefire_month", int), ("un_framework", bool),
+    ("incident_rate", float), ("russia_rejects", bool), ("assess_start", int)])
+Compiled.__doc__ = """A scenario's numbers for the ensemble's compiled loop, which numba takes as one argument.
+
+A namedtuple of arrays and scalars (:attr:`Params.compiled`): the fields of :class:`Params` named in
+``_AS_IS``; ``[countries, 3]`` ``follows``, ``momentum``, ``delay`` (:attr:`Params.component_conditions`);
+``binds`` (``[3]``, int64) and ``schedule`` (``rules.schedule_events``, ``[horizon]``); and the scenario's
+scalars as plain Python values.
+"""
 
 
 class PerRun(NamedTuple):

@@ -80,6 +80,34 @@ def test_mesa_datacollector_records_the_same_totals(baseline_params, baseline_sc
     assert np.array_equal(fra, res.country_monthly[0, :, baseline_params.iso3.index("FRA"), 0])
 
 
+def test_the_mesa_results_are_read_from_the_datacollector(baseline_params, baseline_scenario):
+    d = draw(baseline_scenario.seed, baseline_params.n_countries, baseline_params.horizon, 0, 1)
+    m = ReassuranceModel(params=baseline_params, draws=d, run=0)  # run 0 of the baseline has troops
+    m.run_model()
+    land = m.results().land[0]
+    t = int(land.argmax())
+    assert land[t] > 0
+    m.datacollector.model_vars["land"][t] = -1.0
+    assert m.results().land[0, t] == -1.0
+
+
+def test_the_countries_read_the_us_agents_level(baseline_scenario, monkeypatch):
+    """A US agent that announces no backstop gives the runs of a scenario that pins it at none."""
+    from sim.agents import USBackstop
+
+    p = compile_params(baseline_scenario)
+    none = compile_params(baseline_scenario.with_changes({"levers.us_backstop": "none"}))
+    runs = range(8)
+    normal = run_mesa(p, baseline_scenario.seed, runs)
+    assert normal.land.max() > 0
+    monkeypatch.setattr(USBackstop, "step", lambda self: setattr(self, "level", 0))
+    silent = run_mesa(p, baseline_scenario.seed, runs)
+    pinned = run_ensemble(none, baseline_scenario.seed, len(runs))
+    for f in ("land", "air", "sea", "reasons", "months_deployed", "window_sum"):
+        assert np.array_equal(getattr(silent, f), getattr(pinned, f)), f
+    assert silent.land.max() == 0
+
+
 def test_same_seed_same_tables_and_engine_does_not_matter(baseline_scenario):
     a = run_scenario(baseline_scenario, replications=300)
     b = run_scenario(baseline_scenario, replications=300)
