@@ -55,15 +55,23 @@ replications = {reps}
 POINTS = 100
 
 
-def scenario_file(folder: Path, runs: int, shape: str) -> Path:
-    path = folder / "bench_sweep.toml"
+def scenario_files(folder: Path, runs: int, shape: str) -> list[Path]:
+    """The batch's scenario files: the sweep, in as many files (each its own seed) as the per-file cap needs."""
     base = (ROOT / "scenarios" / "baseline.toml").as_posix()
-    if shape == "sweep":
-        path.write_text(SWEEP.format(base=base, reps=max(1, runs // POINTS)))
-    else:  # one point of all the runs: the largest TableBuilder the client can have
+    if shape == "point":  # one point of all the runs: the largest TableBuilder the client can have
+        path = folder / "bench_point.toml"
         path.write_text(f'name = "bench_point"\ndescription = "benchmark: one point"\nextends = "{base}"\n'
                         f"replications = {runs}\n")
-    return path
+        return [path]
+    per_file = batch.MAX_RUNS_PER_SCENARIO
+    files = []
+    for i in range(max(1, -(-runs // per_file))):
+        path = folder / f"bench_sweep_{i}.toml"
+        reps = max(1, min(runs - i * per_file, per_file) // POINTS)
+        text = SWEEP.format(base=base, reps=reps).replace('name = "bench_sweep"', f'name = "bench_sweep_{i}"')
+        path.write_text(text.replace("replications =", f"seed = {20250904 + i}\nreplications ="))
+        files.append(path)
+    return files
 
 
 def rss_mb() -> float:
@@ -105,7 +113,7 @@ class _Counting:
 def child(mode: str, runs: int, workers: int, shape: str, months: bool) -> dict:
     """One measurement, in this (fresh) process."""
     with tempfile.TemporaryDirectory() as tmp:
-        files = [scenario_file(Path(tmp), runs, shape)]
+        files = scenario_files(Path(tmp), runs, shape)
         if mode == "dask":
             from sim import dask_executor
 

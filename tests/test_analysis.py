@@ -8,10 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.analysis import add_cli, analyse, run_cli
+from sim.analysis import analyse
 from sim.analysis import gap as gap_mod
 from sim.analysis import pivotal as piv
 from sim.analysis import sensitivity as sens
+from sim.cli.analyse import add_parser as add_cli
+from sim.cli.analyse import run as run_cli
 from sim.ensemble import run_ensemble
 from sim.outcomes import threshold_tests
 from sim.params import compile_params

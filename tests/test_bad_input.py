@@ -206,7 +206,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_running(tmp_path, ca
     else:
         (tmp_path / "file").write_text("x")
         out = tmp_path / "file" / "res"
-    monkeypatch.setattr("sim.cli.run_scenario", _no_run)
+    monkeypatch.setattr("sim.cli.commands.run_scenario", _no_run)
     monkeypatch.setattr("sim.batch.run_batch", _no_run)
     monkeypatch.setattr("sim.analysis.analyse", _no_run)
     err = refused(capsys, command(kind, BASELINE, out))

@@ -11,8 +11,8 @@ returning pandas tables (``docs/analysis.md`` describes every column):
   inputs, and PRIM boxes (EMA Workbench) of the conditions under which the force succeeds
   (:mod:`sim.analysis.sensitivity`).
 
-:func:`analyse` runs any of them and gathers their tables; :func:`add_cli` / :func:`run_cli` are the
-``reassurance analyse`` command. Nothing here draws or prints: the app and the command line render.
+:func:`analyse` runs any of them and gathers their tables (``reassurance analyse`` is :mod:`sim.cli.analyse`).
+Nothing here draws or prints: the app and the command line render.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import pandas as pd
 from sim.analysis import gap as _gap
 from sim.analysis import pivotal as _pivotal
 from sim.analysis import sensitivity as _sens
-from sim.analysis.command import add_cli, run_cli
 from sim.analysis.gap import Change, Cost, GapResult, close_gap, menu
 from sim.analysis.pivotal import CoalitionGame, PivotalResult, exact_indices, minimal_winning, sampled_indices
 from sim.analysis.sensitivity import Factor, Sample, default_factors, prim_boxes, sobol_indices, sobol_sample
@@ -38,8 +37,8 @@ ANALYSES = ("pivotal", "gap", "sobol", "prim")
 
 __all__ = [
     "ANALYSES", "Analysis", "Change", "CoalitionGame", "Cost", "Factor", "GapResult", "PivotalResult", "Sample",
-    "add_cli", "analyse", "close_gap", "default_factors", "exact_indices", "gap_plan", "gap_plan_table", "menu",
-    "minimal_winning", "pivotal_countries", "pivotal_table", "prim_boxes", "prim_table", "run_cli",
+    "analyse", "close_gap", "default_factors", "exact_indices", "gap_plan", "gap_plan_table", "menu",
+    "minimal_winning", "pivotal_countries", "pivotal_table", "prim_boxes", "prim_table",
     "sampled_indices", "sobol_indices", "sobol_sample", "sobol_table",
 ]
 

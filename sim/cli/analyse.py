@@ -1,4 +1,4 @@
-"""The ``reassurance analyse`` command: :func:`add_cli` registers it, :func:`run_cli` runs it.
+"""The ``reassurance analyse`` command: :func:`add_parser` registers it, :func:`run` runs it.
 
 Exit codes as the rest of the command line: 0 done, 2 bad input (invalid scenario or option; nothing is
 written), 130 interrupted (nothing written).
@@ -8,97 +8,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
 from sim import export
+from sim.analysis import ANALYSES
+from sim.analysis.changes import KINDS
+from sim.cli import types as t
 from sim.params import compile_params
-from sim.scenario import MAX_REPLICATIONS, ScenarioError, load_scenario
-
-WHAT_ALL = ("pivotal", "gap", "sobol", "prim")
-COMPONENT_NAMES = ("land", "air", "sea")
+from sim.scenario import ScenarioError, load_scenario
 
 
-def _threshold(text: str) -> tuple[str, float | None]:
-    comp, _, value = text.partition("=")
-    comp = comp.strip().lower()
-    if comp not in COMPONENT_NAMES:
-        raise argparse.ArgumentTypeError(f"expected land, air or sea (optionally =VALUE), got {text!r}")
-    if not value:
-        return comp, None
-    try:
-        v = float(value.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number after '=', got {value!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"a threshold must be positive, got {v}")
-    return comp, v
-
-
-def _what(text: str) -> tuple[str, ...]:
-    out = tuple(dict.fromkeys(w.strip().lower() for w in text.split(",") if w.strip()))
-    bad = [w for w in out if w not in WHAT_ALL]
-    if not out or bad:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(WHAT_ALL)}; got {text!r}")
-    return out
-
-
-def _int(lo: int, hi: int):
-    def parse(text: str) -> int:
-        try:
-            v = int(text.replace("_", "").replace(",", ""))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"expected {lo}..{hi:,}, got {v}")
-        return v
-    return parse
-
-
-def _prob(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a probability, got {text!r}") from None
-    if not 0 < v <= 1:
-        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1], got {v}")
-    return v
-
-
-def _weights(text: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        k, sep, v = part.partition("=")
-        k = k.strip()
-        if not sep or k not in ("troops", "countries", "political"):
-            raise argparse.ArgumentTypeError(f"expected troops=W,countries=W,political=W; got {text!r}")
-        try:
-            out[k] = float(v)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number for {k}, got {v!r}") from None
-        if out[k] < 0:
-            raise argparse.ArgumentTypeError(f"weights must not be negative ({k}={out[k]})")
-    return out
-
-
-def _order(text: str) -> tuple[str, ...]:
-    out = tuple(w.strip() for w in text.split(",") if w.strip())
-    if not out or any(w not in ("troops", "countries", "political") for w in out) or len(set(out)) != len(out):
-        raise argparse.ArgumentTypeError(f"expected an order of troops, countries, political; got {text!r}")
-    return out
-
-
-def _kinds(text: str) -> tuple[str, ...]:
-    out = tuple(w.strip() for w in text.split(",") if w.strip())
-    allowed = ("pledge", "willingness", "condition", "backstop")
-    if not out or any(w not in allowed for w in out):
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(allowed)}; got {text!r}")
-    return out
-
-
-def add_cli(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``analyse`` subcommand on an argparse ``subparsers`` object; returns its parser."""
     ap = subparsers.add_parser(
         "analyse", help="who makes or breaks a threshold, the cheapest way to reach it, and which levers matter",
@@ -107,12 +29,12 @@ def add_cli(subparsers: Any) -> argparse.ArgumentParser:
                     "indices of the uncertain inputs (SALib) and PRIM boxes of where the force succeeds (EMA "
                     "Workbench). Tables (CSV, Parquet) and a manifest go to --out. See docs/analysis.md.")
     ap.add_argument("scenario", type=Path, help="scenario TOML file (e.g. scenarios/baseline.toml)")
-    ap.add_argument("--threshold", type=_threshold, default=("land", None), metavar="COMPONENT[=VALUE]",
+    ap.add_argument("--threshold", type=t.threshold, default=("land", None), metavar="COMPONENT[=VALUE]",
                     help="component to test (land, air, sea), optionally with a new threshold (land=40000); "
                          "default land at the scenario's threshold")
-    ap.add_argument("--what", type=_what, default=WHAT_ALL,
+    ap.add_argument("--what", type=t.choices(ANALYSES), default=ANALYSES,
                     help="analyses to run, comma-separated (default: pivotal,gap,sobol,prim)")
-    ap.add_argument("--reps", type=_int(1, MAX_REPLICATIONS),
+    ap.add_argument("--reps", type=t.replications,
                     help="replications per evaluation, for every analysis (default: pivotal 500, gap screening "
                          "400, sobol/prim 200)")
     ap.add_argument("--out", type=Path, help="write the tables (CSV, Parquet) and a manifest into this folder")
@@ -121,45 +43,45 @@ def add_cli(subparsers: Any) -> argparse.ArgumentParser:
     g = ap.add_argument_group("pivotal countries")
     g.add_argument("--worth", choices=("p_met", "strength"), default="p_met",
                    help="a coalition's worth: P(threshold met) (default) or its expected lowest strength")
-    g.add_argument("--exact-max", type=_int(0, 20), default=12,
+    g.add_argument("--exact-max", type=t.whole(0, 20), default=12,
                    help="exact Shapley/Banzhaf up to this many players (2^n coalitions), sampled above (default 12)")
-    g.add_argument("--samples", type=_int(2, 100_000), default=200,
+    g.add_argument("--samples", type=t.whole(2, 100_000), default=200,
                    help="permutations (and random coalitions) when sampled (default 200)")
-    g.add_argument("--sample-seed", type=_int(0, 2**63 - 1), default=6, help="seed of the sampled permutations")
-    g.add_argument("--win-prob", type=_prob, default=0.5,
+    g.add_argument("--sample-seed", type=t.whole(0, 2**63 - 1), default=6, help="seed of the sampled permutations")
+    g.add_argument("--win-prob", type=t.probability, default=0.5,
                    help="a coalition wins if its P(met) is at least this (default 0.5)")
-    g.add_argument("--mwc-max-evaluations", type=_int(1, 10_000_000), default=2000,
+    g.add_argument("--mwc-max-evaluations", type=t.whole(1, 10_000_000), default=2000,
                    help="most coalitions simulated in the search for minimal winning coalitions (default 2000)")
     g = ap.add_argument_group("closing the gap")
-    g.add_argument("--target", type=_prob, default=0.9, help="target P(threshold met) (default 0.9)")
-    g.add_argument("--max-changes", type=_int(0, 20), default=5, help="largest set of changes tried (default 5)")
-    g.add_argument("--max-evaluations", type=_int(1, 10_000_000), default=3000,
+    g.add_argument("--target", type=t.probability, default=0.9, help="target P(threshold met) (default 0.9)")
+    g.add_argument("--max-changes", type=t.whole(0, 20), default=5, help="largest set of changes tried (default 5)")
+    g.add_argument("--max-evaluations", type=t.whole(1, 10_000_000), default=3000,
                    help="most sets of changes screened (default 3000)")
-    g.add_argument("--confirm-reps", type=_int(1, MAX_REPLICATIONS),
+    g.add_argument("--confirm-reps", type=t.replications,
                    help="runs to confirm a plan (default: the scenario's replications, at least 2000)")
-    g.add_argument("--weights", type=_weights, help="cost weights, e.g. troops=0.0001,countries=1,political=1 "
+    g.add_argument("--weights", type=t.weights, help="cost weights, e.g. troops=0.0001,countries=1,political=1 "
                    "(the default: 10,000 troops weigh as one country asked or one political step)")
-    g.add_argument("--order", type=_order,
+    g.add_argument("--order", type=t.order,
                    help="lexicographic cost instead of weights, e.g. political,countries,troops")
-    g.add_argument("--changes", type=_kinds, default=("pledge", "willingness", "condition", "backstop"),
+    g.add_argument("--changes", type=t.choices(KINDS), default=KINDS,
                    help="kinds of change allowed (default pledge,willingness,condition,backstop)")
     g.add_argument("--include-unpledged", action="store_true",
                    help="also ask coalition members that pledged nothing to this component")
     g = ap.add_argument_group("which levers matter (Sobol, PRIM)")
-    g.add_argument("--sobol-n", type=_int(2, 1 << 16), default=512,
+    g.add_argument("--sobol-n", type=t.whole(2, 1 << 16), default=512,
                    help="base sample size N, a power of two: N x (k + 2) points (default 512)")
-    g.add_argument("--sobol-seed", type=_int(0, 2**32 - 1), default=2025, help="seed of the Sobol' scrambling")
-    g.add_argument("--workers", type=_int(1, 512), default=os.cpu_count() or 1,
+    g.add_argument("--sobol-seed", type=t.whole(0, 2**32 - 1), default=2025, help="seed of the Sobol' scrambling")
+    g.add_argument("--workers", type=t.whole(1, 512), default=os.cpu_count() or 1,
                    help="processes for the sample's points (results do not depend on it; default: all CPUs)")
-    g.add_argument("--prim-threshold", type=_prob, default=0.5,
+    g.add_argument("--prim-threshold", type=t.probability, default=0.5,
                    help="a point is a success if its P(met) is at least this (default 0.5)")
-    g.add_argument("--prim-min-density", type=_prob, default=0.8,
+    g.add_argument("--prim-min-density", type=t.probability, default=0.8,
                    help="keep the box of largest coverage with at least this density (default 0.8)")
-    g.add_argument("--prim-max-boxes", type=_int(1, 10), default=2, help="most PRIM boxes (default 2)")
+    g.add_argument("--prim-max-boxes", type=t.whole(1, 10), default=2, help="most PRIM boxes (default 2)")
     return ap
 
 
-def run_cli(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``reassurance analyse`` with parsed arguments; returns the exit code."""
     from sim import analysis
     from sim.export import check_out_dir
@@ -211,20 +133,14 @@ def run_cli(args: argparse.Namespace) -> int:
         print("\n".join(["", *plain_summary(res), "", "The analyses in detail (tables: docs/analysis.md):",
                          *res.lines]))
     if args.out is not None:
-        argv = getattr(args, "argv", None)
-        manifest = {
-            "kind": "analysis",
-            "command": shlex.join(["reassurance", *(sys.argv[1:] if argv is None else argv)]),
-            "scenarios": [{"name": scenario.name, "file": str(args.scenario), "hash": scenario.content_hash(),
-                           "seed": scenario.seed, "resolved": scenario.to_toml_dict()}],
-            "seed": scenario.seed,
-            "seeding": ("every evaluation uses runs 0..reps-1 of the scenario's seed (common random numbers: "
-                        "the same draws for every coalition, set of changes and sample point); see sim/draws.py"),
-            "replications": _replications(res.settings), "component": comp, "analyses": list(args.what),
-            "methods": res.settings, "seconds": {k: round(v, 3) for k, v in res.seconds.items()},
-            "analysis_packages": analysis.sensitivity.library_versions(),
-            "tables": list(res.tables), "started": started, "finished": export.now_iso(),
-        }
+        manifest = export.manifest(
+            "analysis", [export.scenario_record(scenario, args.scenario)], started=started,
+            command=export.command_line(getattr(args, "argv", None)), seed=scenario.seed,
+            seeding=("every evaluation uses runs 0..reps-1 of the scenario's seed (common random numbers: the "
+                     "same draws for every coalition, set of changes and sample point); see sim/draws.py"),
+            replications=_replications(res.settings), component=comp, analyses=list(args.what),
+            methods=res.settings, seconds={k: round(v, 3) for k, v in res.seconds.items()},
+            analysis_packages=analysis.sensitivity.library_versions(), tables=list(res.tables))
         folder = export.write_results(args.out, res.tables, manifest=manifest, xlsx=args.xlsx)
         if not args.quiet:
             print("\n" + export.written_line(folder, res.tables, xlsx=args.xlsx))
