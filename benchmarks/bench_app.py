@@ -12,7 +12,10 @@ background, so it does not compete for the CPU), opens it in Chromium ($CHROMIUM
 - *key press to verdict*: France's land slider has focus; each ArrowRight moves its lower end by 100
   troops (a scenario never run before, so nothing is cached) and the time is taken until the verdict
   shows that scenario (the cards carry the scenario's hash), polling every animation frame. Done with
-  the country groups as the page opens them, then with every group open.
+  the country groups as the page opens them, then with every group open. Each press is also split
+  by the page's websocket: *sent* (press to the widget's message leaving the browser) and *settled*
+  (press to the run's last message arriving), to tell the browser's, the server's and the drawing's
+  shares apart.
 
 Prints each figure and the median; report the machine's load (``uptime``) next to them.
 """
@@ -63,20 +66,27 @@ def scenario_hash(page) -> str:
     return page.evaluate("() => document.querySelector('.vcards').dataset.scenario")
 
 
-def presses(page, n: int) -> list[float]:
-    """Press ArrowRight on France's lower land thumb ``n`` times; seconds from each press to the new verdict."""
+def presses(page, n: int, frames: list[tuple[str, float]]) -> tuple[list[float], list[float], list[float]]:
+    """Press ArrowRight on France's lower land thumb ``n`` times.
+
+    Returns seconds from each press to the new verdict, to its message leaving the browser and to the
+    run's last message arriving (``frames`` is filled by the page's websocket listeners).
+    """
     thumb = page.locator(".st-key-land_FRA").get_by_role("slider").first
     thumb.scroll_into_view_if_needed()
     thumb.focus()
-    out = []
+    out, sent, settled = [], [], []
     for _ in range(n):
         old = scenario_hash(page)
+        frames.clear()
         t0 = time.perf_counter()
         page.keyboard.press("ArrowRight")
         page.wait_for_function(VERDICT_IS_NOT, arg=old, polling="raf", timeout=30_000)
         out.append(time.perf_counter() - t0)
-        time.sleep(0.3)  # let the rest of the page settle, as a person between two presses
-    return out
+        page.wait_for_timeout(300)  # let the rest of the page settle, as a person between two presses
+        sent += [next((t - t0 for k, t in frames if k == "sent"), float("nan"))]
+        settled += [max((t - t0 for k, t in frames if k == "recv"), default=float("nan"))]
+    return out, sent, settled
 
 
 def open_all_groups(page) -> int:
@@ -112,22 +122,28 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": args.width, "height": args.height})
+            frames: list[tuple[str, float]] = []
+            page.on("websocket", lambda ws: (ws.on("framesent", lambda _: frames.append(("sent", time.perf_counter()))),
+                                              ws.on("framereceived",
+                                                    lambda _: frames.append(("recv", time.perf_counter())))))
             t0 = time.perf_counter()
             page.goto(f"http://127.0.0.1:{port}/")
             page.locator(".vcard").first.wait_for(timeout=60_000)
             first = time.perf_counter() - t0
             page.wait_for_timeout(2000)
-            closed = presses(page, args.moves)
+            closed = presses(page, args.moves, frames)
             n_open = open_all_groups(page)
-            opened = presses(page, args.moves)
+            opened = presses(page, args.moves, frames)
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=15)
     print(f"viewport {args.width}x{args.height}, default 2,000 runs, load: {os.getloadavg()[0]:.2f} (1 min)")
     print(f"server up: {up:.2f} s; first paint (verdict on screen after asking for the page): {first:.2f} s")
-    print(f"key press -> verdict, groups as opened:   {fmt(closed)}")
-    print(f"key press -> verdict, all groups open ({n_open} more): {fmt(opened)}")
+    for name, (verdict, sent, settled) in (("groups as opened", closed), (f"all groups open ({n_open} more)", opened)):
+        print(f"key press -> verdict, {name}: {fmt(verdict)}")
+        print(f"    press -> message sent: median {statistics.median(sent) * 1000:.0f} ms; press -> last message "
+              f"of the run: median {statistics.median(settled) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
