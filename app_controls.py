@@ -163,13 +163,13 @@ def conditions(base: Scenario, defaults: dict[str, Any], controls: list[CountryC
            [UNCERTAIN, *BACKSTOP_LEVELS], horizontal=True, format_func=lambda v: lv[v],
            help=appstate.GLOSSARY["US backstop"])
     offered = baseline.backstop.get("offered")
-    needs = [f"{lv[lvl].lower()}: {', '.join(n) if len(n) <= 4 else f'{len(n)} countries'}"
+    needs = [f"{', '.join(n) if len(n) <= 4 else f'{len(n)} countries'}: {lv[lvl][:1].lower()}{lv[lvl][1:]}"
              for lvl, n in appstate.backstop_requirements(controls, base, baseline).items() if n and lvl != "none"]
     day = st.session_state.get("as_of", defaults["as_of"])
     options = appstate.backstop_options_text(base, day, baseline)
     st.caption((f"Offered in the articles: {lv[offered.value].lower()}, but nothing promised: 'uncertain' draws "
                 f"it per run ({options}, as of {day}). " if offered else "")
-               + ("Countries require " + "; ".join(needs) + "." if needs else "")
+               + ("What each requires for its troops — " + "; ".join(needs) + "." if needs else "")
                + ("  \nThe loaded scenario then changes it: " + "; ".join(
                    f"from month {c.month}, {lv[c.level].lower()}" for c in base.levers.us_backstop_changes) + "."
                    if base.levers.us_backstop_changes else ""))
