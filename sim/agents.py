@@ -55,7 +55,7 @@ class CountryAgent(mesa.Agent):
             binds=[int(b) for b in p.binds], follows=follows[i].tolist(), momentum=momentum[i].tolist(),
             delay=delay[i].tolist(), required=int(required), requires_un=bool(p.requires_un[i]),
             takes_part=self.takes_part, sends_troops=bool(k.sends_troops[i]), fall_month=int(fall_month),
-            is_lead=bool(p.is_lead[i]))
+            is_lead=bool(p.is_lead[i]), fields=p.country_rows[i])
         self.potential = any(self.country.pledged)
         # Dynamic state, per component, and bookkeeping.
         self.state = step.State(deployed=(False, False, False), withdrawn=(False, False, False), ready=(0, 0, 0),

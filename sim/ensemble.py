@@ -190,6 +190,7 @@ def _compile_block(sources_key: str):
         border_priority, requires_un, is_lead = s.border_priority, s.requires_un, s.is_lead
         casualty_withdraw, backstop_scheduled, follows = s.casualty_withdraw, s.backstop_scheduled, s.follows
         momentum, delay, schedule, border_secure = s.momentum, s.delay, s.schedule, s.border_secure
+        countries = s.countries
         ceasefire_month, un_framework, incident_rate = s.ceasefire_month, s.un_framework, s.incident_rate
         russia_rejects, assess_start = s.russia_rejects, s.assess_start
         n, C = fall_month.shape
@@ -205,6 +206,7 @@ def _compile_block(sources_key: str):
         withdrawn = np.zeros((C, 3), np.bool_)
         ready = np.zeros((C, 3), np.int64)
         land = np.zeros(C, np.float64)
+        land_each = np.zeros(C, np.float64)  # each country's land troops last month, by its index in the data
         current = np.zeros(3, np.float64)
         binds = (s.binds[0], s.binds[1], s.binds[2])
         for r in range(n):
@@ -231,6 +233,7 @@ def _compile_block(sources_key: str):
             withdrawn[:c] = False
             ready[:c] = 0
             current[:] = 0.0
+            land_each[:] = 0.0
             land_prev = 0.0
             leads_prev = False
             changed = True
@@ -245,7 +248,7 @@ def _compile_block(sources_key: str):
                           window_sum, monthly, collect)
                 last = t
                 month = Month(t, _backstop_level(backstop_scheduled[t], offered[r]), ceasefire_month,
-                              un_framework, t >= assess_start, leads_prev, land_prev)
+                              un_framework, t >= assess_start, leads_prev, land_prev, land_each)
                 changed = False
                 leads = False
                 current[:] = 0.0
@@ -256,7 +259,7 @@ def _compile_block(sources_key: str):
                                       (momentum[col, 0], momentum[col, 1], momentum[col, 2]),
                                       (delay[col, 0], delay[col, 1], delay[col, 2]),
                                       required[r, col], requires_un[col], takes_part[r, col], sends_troops[j],
-                                      fall_month[r, col], is_lead[col])
+                                      fall_month[r, col], is_lead[col], countries[col])
                     st, ch, lead = _country_month(month, country, _load(j, r, col, deployed, withdrawn, ready,
                                                                         reasons, withdrawn_month))
                     _store(st, j, r, col, deployed, withdrawn, ready, reasons, withdrawn_month)
@@ -277,6 +280,8 @@ def _compile_block(sources_key: str):
                     changed |= ch
                 land_prev = current[0]
                 leads_prev = leads
+                for j in range(c):
+                    land_each[cols[j]] = land[j]
             _book(r, last, T, assess_start, cols, c, deployed, offer, current, totals, months_deployed, window_sum,
                   monthly, collect)
 

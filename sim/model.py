@@ -99,7 +99,7 @@ class ReassuranceModel(mesa.Model):
         self.us.step()
         if self.changed or self.events[t] or not self.fast_forward:
             self.now = Month(t, self.us.level, p.ceasefire_month, bool(p.un_framework), t >= p.assess_start,
-                             self.leads_present, self.land_total)
+                             self.leads_present, self.land_total, self.land_now.tolist())
             self.changed = self.leads_present = False
             self.deciders.do("step")
             self.land_total = float(self.land_now.sum())

@@ -8,6 +8,7 @@ Both the Mesa model and the ensemble engine take a :class:`Params`.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import NamedTuple
@@ -16,6 +17,7 @@ import numpy as np
 
 from sim import rules
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS, Baseline, load_baseline
+from sim.concepts import COUNTRY_FIELDS
 from sim.draws import Draws
 from sim.scenario import Scenario, country_fields, scenario_baseline
 from sim.uncertainty import NAMES, UNCERTAINTIES, Drawn, compile_drawn
@@ -33,7 +35,10 @@ class Params:
     ``BACKSTOP_LEVELS``) where ``required_group`` is -1, else the index (in ``drawn``) of the declared
     uncertainty that gives it per run. ``backstop_scheduled`` is the level scheduled for each month, or -1
     for the run's own (pinned or drawn) ``us_backstop``. ``binds`` is one bit mask per component of the
-    conditions that bind it (declared with each condition, :mod:`sim.concepts`).
+    conditions that bind it (declared with each condition, :mod:`sim.concepts`). ``countries`` holds every
+    declared country field the engines may read (:data:`ENGINE_FIELDS`), one record per country, by the
+    field's declared name: a new field declared in :mod:`sim.concepts` reaches both engines' monthly step
+    through it (``step.Country.fields``) with no change here.
     """
 
     iso3: tuple[str, ...]
@@ -66,6 +71,7 @@ class Params:
     casualty_withdraw: np.ndarray
     backstop_scheduled: np.ndarray
     binds: np.ndarray
+    countries: np.ndarray
     drawn: tuple[Drawn, ...]
     ceasefire_month: int
     un_framework: np.bool_
@@ -166,6 +172,15 @@ class Params:
                 self.mandate_delay[:, None] * binding(rules.MANDATE))
 
     @cached_property
+    def country_rows(self) -> tuple[CountryRow, ...]:
+        """Each country's :attr:`countries` record as plain Python values, for the Mesa agents.
+
+        (Read by the same names as a record in compiled code; numpy's scalars would make every operation
+        of an agent's step many times slower.)
+        """
+        return tuple(CountryRow(*row) for row in self.countries.tolist())
+
+    @cached_property
     def compiled(self) -> Compiled:
         """The scenario's numbers as the ensemble's compiled loop reads them (one structure)."""
         follows, momentum, delay = self.component_conditions
@@ -181,7 +196,7 @@ class Params:
 
 
 _AS_IS = ("p_participate", "p_troops", "land_lo", "land_hi", "air_lo", "air_hi", "sea_lo", "sea_hi", "sea_cap",
-          "border_priority", "requires_un", "is_lead", "casualty_withdraw", "backstop_scheduled")
+          "border_priority", "requires_un", "is_lead", "casualty_withdraw", "backstop_scheduled", "countries")
 """The fields of :class:`Params` the compiled loop reads as they are (per country, or per month)."""
 
 Compiled = NamedTuple("Compiled", [(name, np.ndarray) for name in _AS_IS] + [
@@ -191,10 +206,40 @@ Compiled = NamedTuple("Compiled", [(name, np.ndarray) for name in _AS_IS] + [
 Compiled.__doc__ = """A scenario's numbers for the ensemble's compiled loop, which numba takes as one argument.
 
 A namedtuple of arrays and scalars (:attr:`Params.compiled`): the fields of :class:`Params` named in
-``_AS_IS``; ``[countries, 3]`` ``follows``, ``momentum``, ``delay`` (:attr:`Params.component_conditions`);
+``_AS_IS`` (among them ``countries``, every declared country field by name); ``[countries, 3]``
+``follows``, ``momentum``, ``delay`` (:attr:`Params.component_conditions`);
 ``binds`` (``[3]``, int64) and ``schedule`` (``rules.schedule_events``, ``[horizon]``); and the scenario's
 scalars as plain Python values.
 """
+
+
+_ENGINE_KINDS = {"flag": np.bool_, "whole": np.int64, "real": np.float64, "country": np.int64}
+"""The kinds of country field the engines read as numbers, and their type (a ``country`` is its index)."""
+
+_ENGINE_DECLARED = tuple(q for q in COUNTRY_FIELDS if q.in_data and q.kind in _ENGINE_KINDS)
+
+ENGINE_FIELDS: tuple[str, ...] = tuple(q.name for q in _ENGINE_DECLARED)
+"""The declared country fields in :attr:`Params.countries`: every one the data gives that is a number, a flag
+or a country (declared in :mod:`sim.concepts`; a profile that leaves one out takes its ``data_default``)."""
+
+COUNTRY_RECORD = np.dtype([(q.name, _ENGINE_KINDS[q.kind]) for q in _ENGINE_DECLARED], align=True)
+"""The record of one country in :attr:`Params.countries`."""
+
+CountryRow = namedtuple("CountryRow", ENGINE_FIELDS)
+CountryRow.__doc__ = "One country's :attr:`Params.countries` record as Python values (:attr:`Params.country_rows`)."
+
+
+def country_records(fields: list[dict], iso3: tuple[str, ...]) -> np.ndarray:
+    """The declared country fields the engines read (:data:`ENGINE_FIELDS`), one record per country.
+
+    ``fields``: each country's fields (``scenario.country_fields``); a ``country`` field becomes that
+    country's index in ``iso3`` (-1 for none).
+    """
+    out = np.zeros(len(fields), dtype=COUNTRY_RECORD)
+    for q in _ENGINE_DECLARED:
+        values = [f[q.name].value for f in fields]
+        out[q.name] = [iso3.index(v) if v else -1 for v in values] if q.kind == "country" else values
+    return out
 
 
 class PerRun(NamedTuple):
@@ -306,6 +351,7 @@ def compile_params(scenario: Scenario, baseline: Baseline | None = None) -> Para
         casualty_withdraw=col("casualty_withdraw_prob"),
         backstop_scheduled=backstop_schedule(scenario),
         binds=_binds(baseline),
+        countries=country_records(fields, baseline.iso3),
         drawn=drawn,
         ceasefire_month=int(ceasefire_month),
         un_framework=np.bool_(lv.un_framework),

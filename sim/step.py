@@ -37,7 +37,9 @@ class Month(NamedTuple):
     ``t`` the month; ``level`` the US backstop level the US agent gives this month (``rules.backstop_level``);
     ``ceasefire_month`` and ``un_framework`` the scenario's; ``assessed`` whether the thresholds are tested
     this month (``t >= assess_start``: reasons count, a mandate counts down); last month's force:
-    ``leads_prev`` (a lead nation's troops were on the ground) and ``land_prev`` (land troops in the force).
+    ``leads_prev`` (a lead nation's troops were on the ground), ``land_prev`` (land troops in the force) and
+    ``land_each_prev`` (each country's land troops in the force, by its index in the data: what a condition
+    on one named country reads).
     """
 
     t: Any
@@ -47,6 +49,7 @@ class Month(NamedTuple):
     assessed: Any
     leads_prev: Any
     land_prev: Any
+    land_each_prev: Any
 
 
 class Country(NamedTuple):
@@ -59,7 +62,10 @@ class Country(NamedTuple):
     after a lead nation), ``momentum`` (others' land troops needed), ``delay`` (months of a mandate).
     Per country: ``required`` backstop level in this run, ``requires_un``, ``takes_part`` and
     ``sends_troops`` (its draws), ``fall_month`` (out from then: ``rules.government_fall_month``),
-    ``is_lead``.
+    ``is_lead``; ``fields``: its declared country fields, read by name (``c.fields.follows_leads``): its
+    record of ``Params.countries`` in the ensemble, the same values as a ``params.CountryRow`` in the Mesa
+    model. A condition on a new field declared in :mod:`sim.concepts` reads it here, in this module or
+    in :mod:`sim.rules`, and neither engine changes.
     """
 
     offer: Any
@@ -74,6 +80,7 @@ class Country(NamedTuple):
     sends_troops: Any
     fall_month: Any
     is_lead: Any
+    fields: Any
 
 
 class State(NamedTuple):

@@ -302,3 +302,24 @@ def test_no_run_rises_above_the_ceiling(s):
     tops = ceilings(p)
     for comp, (_met, _margin, _first, minimum, _mean) in outcomes.threshold_tests(res, p).items():
         assert minimum.max() <= tops[comp].ceiling, comp
+
+
+def test_every_declared_number_field_reaches_both_engines_by_name():
+    """A country field declared in sim/concepts.py (a flag, number or country) is in each country's record and
+    row, by its name, with the scenario's value: what a new condition's rule reads (step.Country.fields)."""
+    from sim.concepts import COUNTRY_FIELDS
+    from sim.params import ENGINE_FIELDS
+    from sim.scenario import country_fields
+
+    s = scenario("baseline.toml")
+    p = compile_params(s)
+    kinds = {q.name: q.kind for q in COUNTRY_FIELDS if q.in_data and q.kind in ("flag", "whole", "real", "country")}
+    assert set(ENGINE_FIELDS) == set(kinds) and "is_lead" in kinds
+    fields = country_fields(s)
+    for name in ENGINE_FIELDS:
+        values = [f[name].value for f in fields]
+        if kinds[name] == "country":  # a country is its index in the data, -1 for none
+            values = [p.iso3.index(v) if v else -1 for v in values]
+        assert p.countries[name].tolist() == values, name
+        assert [getattr(row, name) for row in p.country_rows] == values, name
+    assert np.array_equal(p.countries["is_lead"], p.is_lead)
