@@ -429,3 +429,13 @@ def test_factors_follow_the_data():
     by = {f.name: f for f in changed}
     assert "DEU" in by["willingness_uncertain"].countries
     assert (by["troops_FRA"].low, by["troops_FRA"].high) == (0.2, 1.0) and "troops_TUR" not in by
+
+
+def test_every_default_factor_is_said_in_words_not_by_its_code():
+    """The plain summary names each sensitivity factor in words read from the declarations."""
+    from sim.analysis.summary import factor_words
+
+    for name in ("baseline.toml", "us_air_cover.toml"):
+        for f in sens.default_factors(scenario(name)):
+            words = factor_words(f.name)
+            assert words != f.name and "_" not in words, (name, f.name, words)

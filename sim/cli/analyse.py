@@ -15,6 +15,7 @@ from typing import Any
 from sim import export
 from sim.analysis import ANALYSES
 from sim.analysis.changes import KINDS
+from sim.analysis.summary import plain_summary
 from sim.cli import types as t
 from sim.params import compile_params
 from sim.scenario import ScenarioError, load_scenario
@@ -145,58 +146,6 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print("\n" + export.written_line(folder, res.tables, xlsx=args.xlsx))
     return 0
-
-
-def factor_words(name: str) -> str:
-    """A sensitivity factor (:func:`sim.analysis.sensitivity.default_factors`) in words."""
-    from sim.baseline import load_baseline
-
-    kind, _, iso = name.rpartition("_")
-    country = {c.iso3: c.name for c in load_baseline().countries}.get(iso)
-    if kind == "willingness" and country:
-        return f"whether {country} takes part"
-    if kind == "fall_hazard" and country:
-        return f"the risk that {country}'s government falls"
-    return {"us_backstop": "the level of the US backstop", "willingness_uncertain":
-            "whether the countries not sure to take part do", "incident_rate": "the rate of attacks on the force",
-            "rotation_ratio": "how many troops each deployed soldier ties up (rotation)"}.get(name, name)
-
-
-def plain_summary(res: Any) -> list[str]:
-    """What the analyses say in a few plain sentences, led by where the threshold stands.
-
-    Then what it would take, what matters most and who makes the difference; the statistics follow below it.
-    """
-    lines = ["In short:"]
-    gap = res.tables.get("gap_summary")
-    if gap is not None and len(gap):
-        g = gap.iloc[0]
-        unit = "troops" if g.component == "land" else g.component
-        lines.append(f"- Now: the {g.component} threshold of {g.threshold:,.0f} {unit} holds with probability "
-                     f"{g.p_met_before:.0%}.")
-        if g.found:
-            lines.append(f"- What it would take to reach {g.target:.0%} ({g.p_met_after:.0%} when tried): "
-                         + "; ".join(res.tables["gap_plan"].change) + ".")
-        else:
-            lines.append(f"- No combination of the allowed changes tried reaches {g.target:.0%}.")
-    sobol = res.tables.get("sobol")
-    if sobol is not None and sobol.ST.notna().any():
-        top = sobol.sort_values("ST", ascending=False).head(3)
-        first = top.iloc[0]
-        lines.append(f"- What matters most: {factor_words(first.factor)} (behind about {min(first.ST, 1):.0%} of "
-                     "the ups and downs of the probability)"
-                     + (", then " + " and ".join(factor_words(f) for f in top.factor.iloc[1:]) if len(top) > 1
-                        else "") + ".")
-    piv = res.tables.get("pivotal")
-    if piv is not None and len(piv):
-        carriers = piv[piv.player & (piv.shapley > 0)].sort_values("shapley", ascending=False)
-        if len(carriers):
-            lines.append("- Who makes the difference: " + ", ".join(
-                f"{r.country} ({r.shapley_share:.0%})" for r in carriers.head(4).itertuples()) + " (Shapley shares).")
-        else:
-            lines.append("- Who makes the difference: nobody, as the scenario stands: no group of the countries "
-                         "that can contribute reaches the threshold.")
-    return lines if len(lines) > 1 else []
 
 
 def _replications(settings: dict[str, Any]) -> dict[str, int]:
