@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_engines.py            # all measurements
     .venv/bin/python benchmarks/bench_engines.py --quick    # smaller N, for a smoke check
     .venv/bin/python benchmarks/bench_engines.py --blocks   # ensemble runs/s by computing block size
+    .venv/bin/python benchmarks/bench_engines.py --profile  # where a run's time goes, and what it bounds
 
 Prints, on one core and in one process per measurement:
 - Mesa engine: median time per baseline run (36 months) and runs per second;
@@ -13,6 +14,10 @@ Prints, on one core and in one process per measurement:
   ensemble engine and folds them into the outcome tables (no per-run rows kept, no monthly quantiles).
 Targets (issue "Monte Carlo at scale"): ratio >= 200; 1M runs under 600 MB; 2,000 reps under 50 ms;
 Mesa under 1 ms per run.
+
+``--profile`` splits a run's CPU time on one core into its parts (draws, run-level quantities, the start
+of a run, the months computed and their cost, the folding into tables) for a few shipped scenarios, and
+says what that bounds: the runs per second of one core, and the minutes 100,000,000 runs take on two.
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.draws import draw  # noqa: E402
-from sim.ensemble import iter_blocks, run_ensemble  # noqa: E402
+from sim.ensemble import DEFAULT_BLOCK, iter_blocks, run_ensemble, simulate  # noqa: E402
 from sim.model import ReassuranceModel  # noqa: E402
 from sim.outcomes import TableBuilder  # noqa: E402
 from sim.params import compile_params  # noqa: E402
@@ -92,6 +99,63 @@ def block_sizes(n: int = 204_800, repeats: int = 5) -> dict[int, list[float]]:
     return rates
 
 
+def _cpu(fn, repeats: int = 15) -> float:
+    """The least CPU time (seconds) of ``repeats`` calls of ``fn``: CPU time, and the least of several, are
+    the figures least moved by other work on a shared machine."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def profile(name: str, blocks: int = 10, sample: int = 400) -> dict:
+    """Where one run's time goes in the ensemble engine on one core, in microseconds per run.
+
+    Measured on ``blocks`` computing blocks of :data:`sim.ensemble.DEFAULT_BLOCK` runs, as the engine runs:
+
+    - ``draws``: the runs' random inputs (:func:`sim.draws.draw`);
+    - ``per_run``: the run-level quantities (declared uncertainties, capacity; numpy);
+    - the compiled loop, split by running it with the fast-forward switched on and off (same results, more
+      months): ``month`` the cost of one computed month (every country's decision, Russia's strike, the
+      booking) as the extra months cost it, ``computed_months`` the mean number computed per run with
+      fast-forward (counted by the Mesa model on ``sample`` runs: it computes the same months), and
+      ``run_start`` the rest (the months of a fall of government, each country's run constants, the run's
+      month events, the result arrays);
+    - ``tables``: folding the runs into the summary and per-country tables (no per-run rows, no months),
+      without the one-off cost of building the tables' frames at the end of a sweep point.
+    """
+    s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    p = compile_params(s)
+    size = DEFAULT_BLOCK
+    ds = [draw(s.seed, p.n_countries, p.horizon, b * size, (b + 1) * size) for b in range(blocks)]
+    runs = [np.arange(b * size, (b + 1) * size) for b in range(blocks)]
+    n = blocks * size
+    results = [simulate(p, d, r) for d, r in zip(ds, runs, strict=True)]
+    simulate(p, ds[0], runs[0], fast_forward=False)
+    builder = TableBuilder(p, scenario=s.name, seed=s.seed, months=False, keep_runs=False)
+    t_draw = _cpu(lambda: [draw(s.seed, p.n_countries, p.horizon, b * size, (b + 1) * size) for b in range(blocks)])
+    t_per_run = _cpu(lambda: [p.per_run(d) for d in ds])
+    t_on = _cpu(lambda: [simulate(p, d, r) for d, r in zip(ds, runs, strict=True)])
+    t_off = _cpu(lambda: [simulate(p, d, r, fast_forward=False) for d, r in zip(ds, runs, strict=True)])
+    t_tables = _cpu(lambda: [builder.add(res) for res in results])
+    months = []
+    for r in range(sample):
+        m = ReassuranceModel(params=p, draws=ds[0].run(r), run=r)
+        m.run_model()
+        months.append(m.computed_months)
+    m_on = statistics.mean(months)
+    us = 1e6 / n
+    month = (t_off - t_on) * us / (p.horizon - m_on)
+    out = {"scenario": name, "draws": t_draw * us, "per_run": t_per_run * us,
+           "run_start": (t_on - t_per_run) * us - month * m_on, "month": month, "computed_months": m_on,
+           "tables": t_tables * us}
+    out["engine"] = out["draws"] + t_on * us
+    out["with_tables"] = out["engine"] + out["tables"]
+    return out
+
+
 def million_with_tables(n: int) -> dict:
     """Run in a fresh process: n runs folded into tables; report time and peak RSS."""
     s, p = setup()
@@ -110,8 +174,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--blocks", action="store_true", help="compare computing block sizes only")
+    ap.add_argument("--profile", action="store_true", help="where a run's time goes (one core)")
+    ap.add_argument("--scenario", action="append", help="with --profile: a shipped scenario's name (repeatable)")
     ap.add_argument("--million-child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.profile:
+        print(f"one core, CPU time, least of several; µs per run; load {os.getloadavg()[0]:.1f}")
+        for name in args.scenario or ["baseline", "russia_strikes", "us_air_cover"]:
+            f = profile(name)
+            print(f"{name}: draws {f['draws']:.2f} + per-run quantities {f['per_run']:.2f} + run start "
+                  f"{f['run_start']:.2f} + {f['computed_months']:.2f} computed months x {f['month']:.2f} "
+                  f"= engine {f['engine']:.2f} ({1e6 / f['engine']:,.0f} runs/s); + tables {f['tables']:.2f} "
+                  f"= {f['with_tables']:.2f} ({1e6 / f['with_tables']:,.0f} runs/s; 100,000,000 runs on 2 "
+                  f"cores: {1e8 * f['with_tables'] / 1e6 / 2 / 60:.0f} min)")
+        return
     if args.million_child:
         print(json.dumps(million_with_tables(args.million_child)))
         return

@@ -76,6 +76,7 @@ class ReassuranceModel(mesa.Model):
         self.land_total = self.air_total = self.sea_total = 0.0
         self.leads_present = False
         self.changed = True
+        self.computed_months = 0  # months whose decisions were computed (the others fast-forwarded)
         self.now: Month | None = None
         agenttype = {}
         if collect_countries:
@@ -101,6 +102,7 @@ class ReassuranceModel(mesa.Model):
             self.now = Month(t, self.us.level, p.ceasefire_month, bool(p.un_framework), t >= p.assess_start,
                              self.leads_present, self.land_total, self.land_now.tolist())
             self.changed = self.leads_present = False
+            self.computed_months += 1
             self.deciders.do("step")
             self.land_total = float(self.land_now.sum())
             self.air_total, self.sea_total = float(self.air_now.sum()), float(self.sea_now.sum())

@@ -323,3 +323,17 @@ def test_every_declared_number_field_reaches_both_engines_by_name():
         assert p.countries[name].tolist() == values, name
         assert [getattr(row, name) for row in p.country_rows] == values, name
     assert np.array_equal(p.countries["is_lead"], p.is_lead)
+
+
+def test_the_mesa_model_counts_the_months_it_computes():
+    """``computed_months`` (read by the engine profile) is every month without fast-forward, fewer with it."""
+    s = scenario("baseline.toml")
+    p = compile_params(s)
+    d = draw(s.seed, p.n_countries, p.horizon, 0, 1)
+    counts = {}
+    for ff in (True, False):
+        m = ReassuranceModel(params=p, draws=d.run(0), run=0, fast_forward=ff)
+        m.run_model()
+        counts[ff] = m.computed_months
+    assert counts[False] == p.horizon
+    assert 1 <= counts[True] < p.horizon
