@@ -141,7 +141,8 @@ def _book(r, a, z, assess_start, cols, c, deployed, offer, current, totals, mont
     """Book months ``a..z-1`` of run ``r`` as copies of month ``a`` (computed; nothing changes after it)."""
     assessed = max(0, z - max(a, assess_start))
     for k in range(3):
-        totals[k, r, a:z] = current[k]
+        for t in range(a, z):  # a loop, not a slice: a slice's view cost ~4% of the engine's time
+            totals[k, r, t] = current[k]
     for j in range(c):
         col = cols[j]
         w, months_deployed[r, col] = _carry(
