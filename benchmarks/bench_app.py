@@ -12,7 +12,11 @@ background, so it does not compete for the CPU), opens it in Chromium ($CHROMIUM
 - *key press to verdict*: France's land slider has focus; each ArrowRight moves its lower end by 100
   troops (a scenario never run before, so nothing is cached) and the time is taken until the verdict
   shows that scenario (the cards carry the scenario's hash), polling every animation frame. Done with
-  the country groups as the page opens them, then with every group open. Each press is also split
+  the country groups as the page opens them, then with every group open. What is drawn: the page opens
+  three groups (lead nations, willing, considering) with their five countries open, each with its four
+  sliders (20 sliders); "every group open" opens the other four groups by hand, whose 29 countries show
+  as the page shows them when a group is opened: one closed row each (name, what it offers, its result
+  and any lock, in words), with no sliders until the person opens that country. Each press is also split
   by the page's websocket: *sent* (press to the widget's message leaving the browser) and *settled*
   (press to the run's last message arriving), to tell the browser's, the server's and the drawing's
   shares apart.
@@ -90,9 +94,12 @@ def presses(page, n: int, frames: list[tuple[str, float]]) -> tuple[list[float],
 
 
 def open_all_groups(page) -> int:
-    """Open every closed country group (each opening reruns the page); returns how many were opened."""
+    """Open every closed country group (each opening reruns the page); returns how many were opened.
+
+    Only the groups: the countries in them stay as the page shows them when a group is opened.
+    """
     opened = 0
-    closed = page.locator("[data-testid=stExpander] details:not([open]) > summary")
+    closed = page.locator("[class*=st-key-group_] > [data-testid=stExpander] > details:not([open]) > summary")
     while closed.count() and opened < 20:
         closed.first.scroll_into_view_if_needed()
         closed.first.click()
