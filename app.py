@@ -40,6 +40,8 @@ div:has(> .st-key-verdict) {position: sticky; top: 3.75rem; z-index: 990}
 [class*=st-key-open_] details:not([open]) summary {padding-top: .2rem; padding-bottom: .2rem}
 [class*=st-key-open_]:has(details:not([open])) + div [data-testid=stCaptionContainer] {padding-left: 2.05rem;
   margin-top: -.8rem}
+@media (min-width: 641px) {header.stAppHeader {height: 2.5rem; min-height: 2.5rem}
+  div:has(> .st-key-verdict) {top: 2.5rem} .stMainBlockContainer {padding-top: 2.5rem}}
 @media (max-width: 640px) {.vcard .d, .st-key-vtools [data-testid=stCaptionContainer] {display: none}
   .vcard .w {font-size: 1rem}
   .st-key-answer p {font-size: .9rem}}

@@ -290,6 +290,7 @@ def test_with_every_country_group_open_a_closed_country_opens_moves_the_verdict_
     page.locator(".st-key-part_NLD").wait_for(state="detached")
     expect(row.locator("xpath=following-sibling::*[1]")).to_contain_text("takes part 89% · changed")
     expect(page.locator(".st-key-vtools")).to_contain_text("Netherlands: takes part with probability 89%")
+    _shot(page, tmp_path, "laptop-country-closed-again")
     link, seen, scenario = page.url, _verdict(page), _scenario(page)
     other = _open(browser, link, "laptop")
     assert _scenario(other) == scenario and _verdict(other) == seen
