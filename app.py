@@ -90,7 +90,7 @@ def main() -> None:
     The verdict is worked out and drawn before any control below it (their values are in the session
     already), so it reaches the browser first, on the first visit as after each move.
     """
-    st.set_page_config(page_title="Reassurance force: does it add up?", page_icon="🛡️", layout="wide")
+    st.set_page_config(page_title="Reassurance force: does it add up?", page_icon=":material/shield:", layout="wide")
     st.html(PAGE_CSS)
     baseline, notes = load_baseline(), []
     st.title("Can the reassurance force for Ukraine add up?")
