@@ -36,6 +36,12 @@ div:has(> .st-key-verdict) {position: sticky; top: 3.75rem; z-index: 990}
 .vcard .t {font-size: .8rem; color: #555} .vcard .w {font-size: 1.15rem; font-weight: 700}
 .vcard .p, .vcard .d {font-size: .78rem; color: #333}
 .vcard.good .w {color: #1a7f37} .vcard.mixed .w {color: #9a6700} .vcard.bad .w {color: #c0122c}
+[class*=st-key-open_] details:not([open]) {border-color: transparent}
+[class*=st-key-open_] details:not([open]) summary {padding-top: .2rem; padding-bottom: .2rem}
+[class*=st-key-open_]:has(details:not([open])) + div [data-testid=stCaptionContainer] {padding-left: 2.05rem;
+  margin-top: -.8rem}
+@media (min-width: 641px) {header.stAppHeader {height: 2.5rem; min-height: 2.5rem}
+  div:has(> .st-key-verdict) {top: 2.5rem} .stMainBlockContainer {padding-top: 2.5rem}}
 @media (max-width: 640px) {.vcard .d, .st-key-vtools [data-testid=stCaptionContainer] {display: none}
   .vcard .w {font-size: 1rem}
   .st-key-answer p {font-size: .9rem}}
@@ -84,7 +90,7 @@ def main() -> None:
     The verdict is worked out and drawn before any control below it (their values are in the session
     already), so it reaches the browser first, on the first visit as after each move.
     """
-    st.set_page_config(page_title="Reassurance force: does it add up?", page_icon="🛡️", layout="wide")
+    st.set_page_config(page_title="Reassurance force: does it add up?", page_icon=":material/shield:", layout="wide")
     st.html(PAGE_CSS)
     baseline, notes = load_baseline(), []
     st.title("Can the reassurance force for Ukraine add up?")
@@ -113,7 +119,7 @@ def main() -> None:
         ctl.sidebar_settings(defaults, baseline)
         with left:
             ctl.conditions(base, defaults, controls0, baseline)
-            ctl.country_panel(controls, base, baseline, {}, {})
+            ctl.country_panel(controls, base, baseline, {}, {}, {}, clamped)
         return
     tables = verdict_tables(scenario.to_toml(), scenario.replications)
     held = appstate.held_back_frame(tables["per_country"], min_share=0.01)
@@ -130,7 +136,8 @@ def main() -> None:
     with left:
         ctl.conditions(base, defaults, controls0, baseline)
         ctl.country_panel(controls, base, baseline, appstate.country_lines(tables["per_country"], held),
-                          appstate.inert_reasons(scenario, controls, baseline))
+                          appstate.expected_words(tables["per_country"]),
+                          appstate.inert_reasons(scenario, controls, baseline), clamped)
     with right:
         results.results_tabs(scenario, tables, held, controls, baseline)
     results.precompute_baseline(load_scenario(SCENARIOS / DEFAULT_FILE))

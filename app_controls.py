@@ -248,52 +248,84 @@ def _range_slider(r: RangeControl, label: str, why: str | None) -> None:
 
 def country_block(c: CountryControl, base: Scenario, baseline: Baseline, result: str | None,
                   inert: dict[str, str]) -> None:
-    """One country: name, stance, conditions, one slider per row, its result, and its sources in words."""
-    with st.container(border=True):
-        head = st.container(horizontal=True, vertical_alignment="center")
-        head.markdown(f"**{c.name}** · troops {appstate.STANCE_LABELS.get(c.stances['land'], c.stances['land'])}",
-                      width="content")
-        lines = []
-        if c.conditions:
-            lines.append(":gray[Conditions: " + "; ".join(c.conditions) + ".]")
-        if not c.in_force:
-            lines.append(f":gray[Not counted in the force: {c.not_in_force_reason}.]")
-        elif len(inert) == 4 and len(set(inert.values())) == 1:
-            lines.append(f":orange[:material/lock: These sliders change nothing now: {c.name} {inert['land']}.]")
-        elif "land" in inert:  # a condition about troops: its aircraft and ships still count
-            lines.append(f":orange[:material/lock: Its troops change nothing now: {c.name} {inert['land']}.]")
-        popover = head.popover("Sources", key=f"src_{c.iso3}", on_change="rerun", type="tertiary",
-                              help=f"Where each of {c.name}'s values comes from")
-        if popover.open:  # drawn only when opened
-            with popover:
-                st.markdown(f"**{c.name}: every value and where it comes from** (as loaded)")
-                st.markdown("\n".join(f"- {x}" for x in appstate.source_lines(
-                    appstate.provenance_rows(base, c.iso3, baseline))))
-        if lines:
-            st.markdown("  \n".join(lines))
-        if not c.in_force:
-            return
-        land_cap = f" · can sustain {c.land.sustainable:,}" if c.land.sustainable else ""
-        if c.land.editable:
-            _range_slider(c.land, f"Land troops offered{land_cap}", inert.get("land"))
-        if c.sea.editable:
-            _range_slider(c.sea, f"Mine-countermeasure vessels · can sustain {c.sea.sustainable}", inert.get("sea"))
-        _range_slider(c.air, "Combat aircraft offered", inert.get("air"))
-        kw = _prepare(c.participate_key, c.participate_default)
-        why = inert.get("part")
-        keep(c.participate_key, st.slider("Chance it takes part (%)", 0, 100, step=1, key=c.participate_key,
-                                           disabled=why is not None, **kw,
-                                           help=f"Changes nothing now: {why}." if why else "0 = it stays out."))
-        if result:
-            st.caption(result)
+    """An open country: its sources, conditions, one slider per row, its result (drawn inside its row)."""
+    lines = []
+    if c.conditions:
+        lines.append(":gray[Conditions: " + "; ".join(c.conditions) + ".]")
+    if not c.in_force:
+        lines.append(f":gray[Not counted in the force: {c.not_in_force_reason}.]")
+    elif lock := appstate.lock_line(c, inert):
+        lines.append(f":orange[:material/lock: {lock}]")
+    popover = st.popover("Sources", key=f"src_{c.iso3}", on_change="rerun", type="tertiary",
+                         help=f"Where each of {c.name}'s values comes from")
+    if popover.open:  # drawn only when opened
+        with popover:
+            st.markdown(f"**{c.name}: every value and where it comes from** (as loaded)")
+            st.markdown("\n".join(f"- {x}" for x in appstate.source_lines(
+                appstate.provenance_rows(base, c.iso3, baseline))))
+    if lines:
+        st.markdown("  \n".join(lines))
+    if not c.in_force:
+        return
+    land_cap = f" · can sustain {c.land.sustainable:,}" if c.land.sustainable else ""
+    if c.land.editable:
+        _range_slider(c.land, f"Land troops offered{land_cap}", inert.get("land"))
+    if c.sea.editable:
+        _range_slider(c.sea, f"Mine-countermeasure vessels · can sustain {c.sea.sustainable}", inert.get("sea"))
+    _range_slider(c.air, "Combat aircraft offered", inert.get("air"))
+    kw = _prepare(c.participate_key, c.participate_default)
+    why = inert.get("part")
+    keep(c.participate_key, st.slider("Chance it takes part (%)", 0, 100, step=1, key=c.participate_key,
+                                       disabled=why is not None, **kw,
+                                       help=f"Changes nothing now: {why}." if why else "0 = it stays out."))
+    if result:
+        st.caption(result)
 
 
-OPEN_GROUPS = ("Lead nations", "Willing", "Considering")  # open when the page starts
+def country_row(c: CountryControl, base: Scenario, baseline: Baseline, result: tuple[str | None, str | None],
+                inert: dict[str, str], state: dict[str, Any], *, start_open: bool) -> None:
+    """One country as a row that opens: closed, a line of what it offers, its result and any lock, in words.
+
+    Its sliders (and sources) are drawn only while it is open: a page with every group open then sends a
+    few dozen elements on each move, not 34 countries' 124 sliders. Whether it is open is kept like a
+    slider's value (:func:`keep`), so closing its group or filtering does not forget it. The row's label
+    never changes with the sliders (a new label would be a new element, and the open slider would lose
+    the keyboard). ``result`` is its line of :func:`sim.appstate.country_lines` (open) and of
+    :func:`sim.appstate.expected_words` (closed).
+    """
+    key = f"open_{c.iso3}"
+    _prepare(key, start_open)
+    stance = appstate.STANCE_LABELS.get(c.stances["land"], c.stances["land"])
+    row = st.expander(f"**{c.name}** · troops {stance}" if c.in_force else f"**{c.name}** · not counted",
+                      key=key, on_change="rerun")
+    if keep(key, bool(row.open)):
+        with row:
+            country_block(c, base, baseline, result[0], inert)
+        return
+    if not c.in_force:
+        st.caption(f"Not counted in the force: {c.not_in_force_reason}.")
+        return
+    lock = appstate.lock_line(c, inert)
+    st.caption(appstate.pledge_words(c, state) + (f" · {result[1]}" if result[1] else "")
+               + (f"  \n:orange[:material/lock: {lock}]" if lock else ""))
 
 
-def country_panel(controls: list[CountryControl], base: Scenario, baseline: Baseline, results: dict[str, str],
-                  inert: dict[str, dict[str, str]]) -> None:
-    """The countries by stance group; a group's sliders are drawn only while it is open (hidden keep values)."""
+OPEN_GROUPS = ("Lead nations", "Willing", "Considering")
+"""Groups open when the page starts; their countries start open too (the others' start as one-line rows)."""
+
+
+def country_panel(controls: list[CountryControl], base: Scenario, baseline: Baseline, lines: dict[str, str],
+                  expected: dict[str, str], inert: dict[str, dict[str, str]], state: dict[str, Any]) -> None:
+    """The countries by stance group, each a row that opens (:func:`country_row`); a filter box finds one.
+
+    A group's rows are drawn only while it is open; a found country starts open when at most three match.
+    Hidden sliders keep their values. ``lines`` and ``expected`` are each country's result in words
+    (:func:`sim.appstate.country_lines`, :func:`sim.appstate.expected_words`).
+    """
+    def row(c: CountryControl, start_open: bool) -> None:
+        country_row(c, base, baseline, (lines.get(c.iso3), expected.get(c.iso3)), inert.get(c.iso3, {}), state,
+                    start_open=start_open)
+
     st.subheader("Countries")
     text = st.text_input("Find a country", key="filter_text", placeholder="e.g. Germany")
     needle = text.strip().lower()
@@ -302,7 +334,7 @@ def country_panel(controls: list[CountryControl], base: Scenario, baseline: Base
         if not members:
             st.info(f"No country matches “{text.strip()}”.")
         for c in members:
-            country_block(c, base, baseline, results.get(c.iso3), inert.get(c.iso3, {}))
+            row(c, len(members) <= 3)
         return
     for g in [g for g in appstate.GROUPS if any(c.group == g for c in controls)]:
         members = [c for c in controls if c.group == g]
@@ -311,4 +343,4 @@ def country_panel(controls: list[CountryControl], base: Scenario, baseline: Base
         if section.open:
             with section:
                 for c in members:
-                    country_block(c, base, baseline, results.get(c.iso3), inert.get(c.iso3, {}))
+                    row(c, g in OPEN_GROUPS)

@@ -235,6 +235,20 @@ def test_inert_sliders_are_found_with_their_reason(base, controls):
     assert "ceasefire" in no_ceasefire["FRA"]["land"]
 
 
+def test_a_closed_row_says_the_pledges_as_they_stand_and_any_lock(base, controls):
+    fra, lux = control(controls, "FRA"), control(controls, "LUX")
+    assert appstate.pledge_words(fra, {}) == "Offers 500–10,000 troops · 6–12 aircraft · 1–2 vessels · takes part 100%"
+    moved = appstate.pledge_words(fra, {"land_FRA": (3000, 3000), "part_FRA": 50})
+    assert moved.startswith("Offers 3,000 troops ·") and moved.endswith("takes part 50% · **changed**")
+    assert "vessels" not in appstate.pledge_words(lux, {})  # no ships to offer: no slider, not said
+    inert = appstate.inert_reasons(base, controls)
+    assert appstate.lock_line(control(controls, "ITA"), inert["ITA"]).startswith("Its troops change nothing now: "
+                                                                               "Italy needs a UN framework")
+    assert appstate.lock_line(fra, {}) is None
+    none = appstate.inert_reasons(base.with_changes({"levers.ceasefire": False}), controls)
+    assert appstate.lock_line(fra, none["FRA"]).startswith("These sliders change nothing now: France nothing deploys")
+
+
 def test_the_link_round_trips_the_controls_and_ignores_what_it_cannot_read(base, controls):
     defaults = appstate.control_defaults(base, controls)
     state = {**defaults, "land_FRA": (0, 500), "us_backstop": "air_cover", "ceasefire": False,
@@ -366,6 +380,7 @@ def test_raising_pledges_raises_the_land_verdict(app):
 def test_the_us_backstop_changes_the_answer_and_unlocks_the_conditional_countries(app):
     before = answer(app)
     app.session_state["group_conditional"] = True  # open the group
+    app.session_state["open_NLD"] = True  # and the Netherlands' row
     app.run()
     app.radio(key="us_backstop").set_value("intelligence").run()
     nld = app.slider(key="land_NLD")
@@ -432,6 +447,26 @@ def test_sliders_keep_their_values_across_searches_rotation_and_other_sliders(ap
     caption = changes_caption(app)
     assert "France: land 1,000-2,000 troops" in caption and "Turkey: land 5,000-5,000 troops" in caption
     assert "United Kingdom: air 3-4 aircraft" in caption and "Rotation ratio: 6.0 : 1" in caption
+
+
+def test_a_closed_country_row_says_what_it_offers_and_keeps_its_sliders_values(app):
+    app.slider(key="land_FRA").set_value((1000, 2000)).run()
+    app.session_state["open_FRA"] = False  # close France's row: its sliders are no longer drawn
+    app.session_state["group_no_troops_offered"] = True  # a group the page opens with its rows closed
+    app.run()
+    assert not app.exception
+    keys = {s.key for s in app.slider}
+    assert "land_FRA" not in keys and "land_GBR" in keys and "land_ITA" not in keys
+    captions = [c.value for c in app.caption]
+    france = next(c for c in captions if c.startswith("Offers 1,000–2,000 troops"))
+    assert "**changed**" in france and "expected in the force: " in france
+    italy = next(c for c in captions if "Italy needs a UN framework" in c)
+    assert italy.startswith("Offers 0–4,965 troops") and "Its troops change nothing now" in italy
+    assert "France: land 1,000-2,000 troops" in changes_caption(app)  # the closed row still counts
+    assert app.query_params["land_FRA"] in ("1000-2000", ["1000-2000"])
+    app.session_state["open_FRA"] = True
+    app.run()
+    assert app.slider(key="land_FRA").value == (1000, 2000)
 
 
 def test_a_pledge_pulled_back_by_the_rotation_ratio_is_said_in_a_warning(app):
@@ -516,6 +551,7 @@ def test_sources_are_one_click_away(app):
     assert text.count("https://") >= 5 and "Eunews" in text and "2025-09-05" in text
     app.session_state["src_ITA"] = True  # open Italy's sources popover
     app.session_state["group_no_troops_offered"] = True
+    app.session_state["open_ITA"] = True
     app.run()
     text = " ".join(m.value for m in app.markdown)
     assert "**Needs a UN framework**: yes" in text and "A002" in text and "unless it is part of a UN framework" in text

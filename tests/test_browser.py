@@ -255,33 +255,42 @@ def test_two_quick_clicks_on_a_download_give_two_whole_files(server, browser, tm
     page.close()
 
 
-def test_with_every_country_group_open_a_slider_still_moves_the_verdict_and_the_link_keeps_it(server, browser,
-                                                                                             tmp_path):
+def test_with_every_country_group_open_a_closed_country_opens_moves_the_verdict_and_keeps_its_value(server, browser,
+                                                                                                    tmp_path):
+    from playwright.sync_api import expect
+
     url, _ = server
     page = _open(browser, url, "laptop")
     page.locator(".st-key-land_FRA").wait_for()  # the verdict comes first; the groups after it
-    closed = page.locator("[data-testid=stExpander] details:not([open]) > summary")
+    closed = page.locator("[class*=st-key-group_] > [data-testid=stExpander] > details:not([open]) > summary")
     assert closed.count() > 0, "no country group starts closed"
     while closed.count():
         n = closed.count()
         closed.first.scroll_into_view_if_needed()
         closed.first.click()
-        page.wait_for_function("(n) => document.querySelectorAll("
-                               "'[data-testid=stExpander] details:not([open])').length < n", arg=n)
-    # the last country on the page whose takes-part slider is free: one step
-    keys = page.evaluate("""() => [...document.querySelectorAll('[class*=st-key-part_]')]
-        .map(e => [...e.classList].find(c => c.startsWith('st-key-part_')))""")
-    key = next(k for k in reversed(keys) if not page.locator(f".{k}").get_by_role("slider").first.is_disabled())
-    iso3 = key.removeprefix("st-key-part_")
-    slider = page.locator(f".{key}").get_by_role("slider").first
+        page.wait_for_function("(n) => document.querySelectorAll('[class*=st-key-group_] > [data-testid=stExpander]"
+                               " > details:not([open])').length < n", arg=n)
+    # a country of a group opened by hand is a closed row: its pledges and result in words, no sliders
+    row = page.locator(".st-key-open_NLD")
+    expect(row).to_contain_text("Netherlands")
+    assert page.locator(".st-key-part_NLD").count() == 0
+    row.locator("summary").click()  # open it: its sliders are drawn
+    slider = page.locator(".st-key-part_NLD").get_by_role("slider").first
+    slider.wait_for()
     slider.scroll_into_view_if_needed()
     slider.focus()
     old = _scenario(page)
-    page.keyboard.press("ArrowLeft" if slider.get_attribute("aria-valuetext") != "0" else "ArrowRight")
+    page.keyboard.press("ArrowLeft")
     _wait_new_verdict(page, old)
     assert _in_viewport(page, page.locator(".st-key-verdict")), "the verdict scrolled out of view"
-    page.wait_for_function(f"() => location.search.includes('part_{iso3}=')")
+    assert _in_viewport(page, slider)
+    page.wait_for_function("() => location.search.includes('part_NLD=89')")
     _shot(page, tmp_path, "laptop-all-groups-open")
+    row.locator("summary").click()  # close it again: the value is kept and said in its row
+    page.locator(".st-key-part_NLD").wait_for(state="detached")
+    expect(row.locator("xpath=following-sibling::*[1]")).to_contain_text("takes part 89% · changed")
+    expect(page.locator(".st-key-vtools")).to_contain_text("Netherlands: takes part with probability 89%")
+    _shot(page, tmp_path, "laptop-country-closed-again")
     link, seen, scenario = page.url, _verdict(page), _scenario(page)
     other = _open(browser, link, "laptop")
     assert _scenario(other) == scenario and _verdict(other) == seen

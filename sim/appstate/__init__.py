@@ -47,6 +47,8 @@ from sim.appstate.controls import (
     land_presets,
     land_step,
     lever_scenario,
+    lock_line,
+    pledge_words,
     stance_group,
     threshold_land_value,
 )
@@ -68,6 +70,7 @@ from sim.appstate.results import (
     binding_summary,
     contribution_frame,
     country_lines,
+    expected_words,
     gap_words,
     held_back_frame,
     obstacle_words,
@@ -80,15 +83,15 @@ from sim.appstate.results import (
 from sim.appstate.sources import SOURCE_LINKS, article_list, provenance_rows, source_lines
 
 __all__ = [
-    "AIR_SLIDER_MAX", "BACKSTOP_LABELS", "COMPONENT_UNITS", "CONDITION_LABELS", "CUSTOM", "DEFAULT_LAND_PRESETS",
-    "FIELD_LABELS", "GLOBAL_KEYS", "GLOSSARY", "GROUPS", "LEVER_KEYS", "MAX_APP_REPLICATIONS", "NOT_IN_FORCE_ROLES",
-    "PATH_WORDS", "SOURCE_LINKS", "STANCE_LABELS", "VERDICT_TONE", "CountryControl", "RangeControl", "answer_sentence",
-    "article_list", "as_of_dates", "as_of_words", "backstop_options", "backstop_options_text",
-    "backstop_requirements", "binding_summary", "build_scenario", "change_lines", "changes_from_state",
-    "clamp_notes", "clamp_state", "condition_descriptions", "condition_label", "condition_texts",
-    "contribution_frame", "control_defaults", "country_controls", "country_lines", "describe", "gap_words",
-    "held_back_frame", "inert_reasons", "land_presets", "land_step", "lever_scenario", "obstacle_words",
-    "pivotal_words", "plain_value", "provenance_rows", "query_to_state", "scenario_from_upload", "scenario_name",
-    "scenario_toml_bytes", "source_lines", "stance_group", "state_to_query", "strength_frame",
+    "AIR_SLIDER_MAX", "BACKSTOP_LABELS", "COMPONENT_UNITS", "CONDITION_LABELS", "CUSTOM", "CountryControl",
+    "DEFAULT_LAND_PRESETS", "FIELD_LABELS", "GLOBAL_KEYS", "GLOSSARY", "GROUPS", "LEVER_KEYS", "MAX_APP_REPLICATIONS",
+    "NOT_IN_FORCE_ROLES", "PATH_WORDS", "RangeControl", "SOURCE_LINKS", "STANCE_LABELS", "VERDICT_TONE",
+    "answer_sentence", "article_list", "as_of_dates", "as_of_words", "backstop_options", "backstop_options_text",
+    "backstop_requirements", "binding_summary", "build_scenario", "change_lines", "changes_from_state", "clamp_notes",
+    "clamp_state", "condition_descriptions", "condition_label", "condition_texts", "contribution_frame",
+    "control_defaults", "country_controls", "country_lines", "describe", "expected_words", "gap_words",
+    "held_back_frame", "inert_reasons", "land_presets", "land_step", "lever_scenario", "lock_line", "obstacle_words",
+    "pivotal_words", "plain_value", "pledge_words", "provenance_rows", "query_to_state", "scenario_from_upload",
+    "scenario_name", "scenario_toml_bytes", "source_lines", "stance_group", "state_to_query", "strength_frame",
     "threshold_land_value", "threshold_text", "verdict_cards", "verdict_words",
 ]

@@ -246,6 +246,37 @@ def control_defaults(base: Scenario, controls: Sequence[CountryControl],
         d[c.participate_key] = c.participate_default
     return d
 
+def lock_line(c: CountryControl, inert: Mapping[str, str]) -> str | None:
+    """Why a country's sliders change nothing now, in words; None when they all count.
+
+    ``inert`` is the country's entry of :func:`inert_reasons`: all four sliders locked for one reason, or
+    its troops only (a condition about troops: its aircraft and ships still count).
+    """
+    if len(inert) == 4 and len(set(inert.values())) == 1:
+        return f"These sliders change nothing now: {c.name} {inert['land']}."
+    if "land" in inert:
+        return f"Its troops change nothing now: {c.name} {inert['land']}."
+    return None
+
+
+def pledge_words(c: CountryControl, state: Mapping[str, Any]) -> str:
+    """A country's sliders as they now stand, in one line ("Offers 500–10,000 troops · 0–12 aircraft ...").
+
+    ``state`` holds the controls' current values (a control missing from it is at its default); a
+    component with nothing to offer is left out. Says so when the person moved one of them.
+    """
+    parts, moved = [], False
+    for r in c.ranges():
+        value = _pair(state.get(r.key, r.default))
+        moved |= value != r.default
+        if r.editable:
+            lo, hi = value
+            parts.append(f"{hi:,} {r.unit}" if lo == hi else f"{lo:,}–{hi:,} {r.unit}")
+    part = int(state.get(c.participate_key, c.participate_default))
+    moved |= part != c.participate_default
+    return ("Offers " + " · ".join(parts) + f" · takes part {part}%" + (" · **changed**" if moved else ""))
+
+
 # --- state -> scenario ------------------------------------------------------------------------------------
 
 def _pair(v: Any) -> tuple[int, int]:

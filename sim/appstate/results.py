@@ -7,6 +7,7 @@ No Streamlit. Every number comes from the tables of :func:`sim.runner.run_scenar
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -160,6 +161,11 @@ def verdict_cards(summary: pd.DataFrame) -> list[dict[str, str]]:
     return cards
 
 
+def _expected(row: Any) -> str:
+    return (f"{row.expected_land:,.0f} troops · {row.expected_air:,.1f} aircraft · "
+            f"{row.expected_sea:,.1f} vessels")
+
+
 def country_lines(per_country: pd.DataFrame, held: pd.DataFrame, min_share: float = 0.05) -> dict[str, str]:
     """Each country's result in one line to show under its sliders: iso3 -> text."""
     why: dict[str, list[tuple[str, float]]] = {}
@@ -169,14 +175,19 @@ def country_lines(per_country: pd.DataFrame, held: pd.DataFrame, min_share: floa
     out = {}
     for row in per_country[["iso3", "country", "expected_land", "expected_air", "expected_sea",
                             "share_of_months_deployed"]].itertuples(index=False):
-        text = (f"{row.country} in the force, expected: {row.expected_land:,.0f} troops · "
-                f"{row.expected_air:,.1f} aircraft · {row.expected_sea:,.1f} vessels · "
+        text = (f"{row.country} in the force, expected: {_expected(row)} · "
                 f"deployed {row.share_of_months_deployed:.0%} of tested months")
         if row.iso3 in why:
             text += "  \nHeld back: " + ", ".join(f"{lab} ({sh:.0%} of runs)"
                                                   for lab, sh in sorted(why[row.iso3], key=lambda r: -r[1]))
         out[row.iso3] = text
     return out
+
+
+def expected_words(per_country: pd.DataFrame) -> dict[str, str]:
+    """Each country's expected contribution in a few words, for its closed row: iso3 -> text."""
+    return {row.iso3: f"expected in the force: {_expected(row)}" for row in
+            per_country[["iso3", "expected_land", "expected_air", "expected_sea"]].itertuples(index=False)}
 
 
 def pivotal_words(table: pd.DataFrame, coalitions: pd.DataFrame, worth: str) -> str:
