@@ -400,16 +400,25 @@ def test_a_condition_the_bounds_do_not_know_stops_the_analysis(monkeypatch):
     assert piv.CoalitionGame(p, seed=1, reps=10).n > 0
 
 
-def test_sample_points_composed_from_block_ends_equal_compiled_points():
+def test_sample_points_composed_from_block_ends_equal_compiled_points(monkeypatch):
+    """Only the two ends of each Saltelli block are compiled (factors that change different fields of one
+    country's record, Turkey's troops decision and willingness, do not stop it), and every composed point
+    equals the compiled one."""
     import dataclasses
 
     from SALib.sample import sobol as sampler
 
+    from sim.analysis import points
+
+    compiled = []
+    monkeypatch.setattr(points, "compile_params", lambda sc: compiled.append(sc) or compile_params(sc))
     for name in ("baseline.toml", "us_air_cover.toml"):
         s = scenario(name)
         factors = sens.default_factors(s)
+        assert {"troops_TUR", "willingness_uncertain"} <= {f.name for f in factors}
         X = sampler.sample(sens.problem(factors), 4, calc_second_order=False, scramble=True, seed=5)
         seen = 0
+        compiled.clear()
         for i, fast in sens.point_params(s, factors, X):
             slow = compile_params(s.with_changes(sens.point_edits(s, factors, X[i])))
             for f in dataclasses.fields(slow):
@@ -417,6 +426,7 @@ def test_sample_points_composed_from_block_ends_equal_compiled_points():
                 assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, (name, i, f.name)
             seen += 1
         assert seen == len(X)
+        assert len(compiled) == 3 * len(factors) + 2 * 4, name  # each factor alone 3 times, then 2 ends per block
 
 
 def test_factors_follow_the_data():
