@@ -51,7 +51,8 @@ class _Search:
         self._params: dict[tuple[int, ...], Params] = {}
         self._players: dict[tuple[int, ...], tuple[Params, np.ndarray]] = {}
         self._reduced: dict[tuple[int, ...], tuple[int, ...]] = {}
-        self._part: dict[tuple[int, ...], int] = {}  # sets screened only on their first runs: runs met
+        self._part: dict[tuple[int, ...], int | None] = {}  # sets screened only on their first runs: runs met
+        # there (None: not simulated, their bounds sufficed)
         self.alone = [self._compiled((j,)) for j in range(len(self.options))]
         self.diffs = [differences(p, q) for q in self.alone]
         self.overlaps = {(i, j) for i, j in itertools.combinations(range(len(self.options)), 2)
@@ -133,8 +134,9 @@ class _Search:
         items = self.reduce(items)
         if items not in self.screened:
             p = self.params(items)
-            if items in self._part:  # its first runs are done
-                met = self._part.pop(items) + self._met(p, SCREEN_FIRST, self.reps)
+            first = self._part.pop(items, None)
+            if first is not None:  # its first runs are simulated
+                met = first + self._met(p, SCREEN_FIRST, self.reps)
             else:
                 met = self._met(p, 0, self.reps)
             self.screened[items] = met / self.reps
@@ -143,15 +145,22 @@ class _Search:
     def below_target(self, items: tuple[int, ...]) -> bool:
         """Whether the set's screened P(met) is below the target, from its first runs where they settle it.
 
-        After :data:`SCREEN_FIRST` runs with ``m`` met, P over all ``reps`` runs is at most
-        ``(m + reps - SCREEN_FIRST) / reps``: when even that is below the target, the answer is exact without
+        Of the first :data:`SCREEN_FIRST` runs, at most the ``c`` whose bound reaches the threshold
+        (:meth:`sim.runner.CommonRuns.could_meet`) can be met, and ``m <= c`` are (simulated only if needed).
+        P over all ``reps`` runs is at most ``(c + reps - SCREEN_FIRST) / reps``, and at most
+        ``(m + reps - SCREEN_FIRST) / reps``: when either is below the target, the answer is exact without
         the other runs (the set is finished by :meth:`screen` only if its P is asked for).
         """
         items = self.reduce(items)
         if items in self._part:
             return True
         if items not in self.screened and self.reps > SCREEN_FIRST:
-            met = self._met(self.params(items), 0, SCREEN_FIRST)
+            p = self.params(items)
+            could = int(self.runs.could_meet(p, (self.component,), np.arange(SCREEN_FIRST)).sum())
+            if (could + self.reps - SCREEN_FIRST) / self.reps < self.target:
+                self._part[items] = None  # nothing simulated yet
+                return True
+            met = self._met(p, 0, SCREEN_FIRST)
             if (met + self.reps - SCREEN_FIRST) / self.reps < self.target:
                 self._part[items] = met
                 return True
