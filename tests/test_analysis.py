@@ -219,16 +219,20 @@ def test_gap_search_shortcuts_give_what_compiling_each_set_gives(name, unpledged
     rng = random.Random(3)
     sets = [tuple(range(len(opts)))]  # every change at once: reaches the target, so must not be cut short
     sets += [tuple(sorted(rng.sample(range(len(opts)), rng.randint(0, min(5, len(opts)))))) for _ in range(60)]
+    by_bounds = 0  # sets ruled out by their first runs' bounds, nothing simulated
     for items in sets:
         fast, slow = search.params(items), search._compiled(items)
         for f in dataclasses.fields(slow):
             a, b = getattr(fast, f.name), getattr(slow, f.name)
             assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, (items, f.name)
         assert (search.players_of(items)[1] == piv.players(slow, "land")).all(), items
+        fresh = search.reduce(items) not in search.screened
         below = search.below_target(items)
+        by_bounds += fresh and search._part.get(search.reduce(items), 0) is None
         assert below == (search.screen(items) < 0.9)
         res = run_ensemble(search.params(search.reduce(items)), s.seed, 200)
         assert search.screen(items) == threshold_tests(res, slow)["land"][0].mean()
+    assert by_bounds > 0
 
 
 def test_gap_says_when_no_allowed_change_reaches_the_target():
