@@ -226,6 +226,8 @@ def test_gap_search_shortcuts_give_what_compiling_each_set_gives(name, unpledged
             a, b = getattr(fast, f.name), getattr(slow, f.name)
             assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, (items, f.name)
         assert (search.players_of(items)[1] == piv.players(slow, "land")).all(), items
+        first = np.arange(gap_mod.SCREEN_FIRST)  # bounds composed per country equal the set's own
+        assert search.could_first(items) == search.runs.could_meet(slow, ("land",), first).sum(), items
         fresh = search.reduce(items) not in search.screened
         below = search.below_target(items)
         by_bounds += fresh and search._part.get(search.reduce(items), 0) is None
@@ -233,6 +235,25 @@ def test_gap_search_shortcuts_give_what_compiling_each_set_gives(name, unpledged
         res = run_ensemble(search.params(search.reduce(items)), s.seed, 200)
         assert search.screen(items) == threshold_tests(res, slow)["land"][0].mean()
     assert by_bounds > 0
+    assert {opts[j].kind for j, c in enumerate(search.local) if c is not None} == {"pledge", "willingness"}
+
+
+def test_gap_bounds_composed_per_country_equal_each_sets_own():
+    """The screening's bound counts, composed from each country's column, equal the set's own bounds, also
+    where a lead nation's willingness decides whether its followers count (France and the UK uncertain)."""
+    s = scenario("baseline.toml").with_changes({"countries.FRA.p_participate": 0.5,
+                                                "countries.GBR.p_participate": 0.5, "thresholds.land": 12000})
+    opts = gap_mod.menu(s)
+    search = gap_mod._Search(s, opts, "land", 200, 200, 0.9)
+    first = np.arange(gap_mod.SCREEN_FIRST)
+    leads = [j for j, o in enumerate(opts) if o.key in ("willingness:FRA", "willingness:GBR")]
+    assert len(leads) == 2
+    counts = set()
+    for items in {tuple(sorted({a, b})) for a in leads for b in range(len(opts))} | {tuple(leads)}:
+        own = search.runs.could_meet(search.params(items), ("land",), first).sum()
+        assert search.could_first(items) == own, [opts[j].key for j in items]
+        counts.add(int(own))
+    assert len(counts) > 5  # the sets differ in what their runs could field
 
 
 def test_gap_says_when_no_allowed_change_reaches_the_target():
