@@ -67,7 +67,7 @@ class _Search:
         self._thresholds: dict[tuple[int, ...], np.ndarray] = {}
 
     def _local_to(self, j: int) -> int | None:
-        """The country whose own parameters alone change j changes (a pledge, a willingness), else None."""
+        """The country of change ``j`` if it alters that country's own parameters only, else None."""
         c = self.options[j]
         if c.kind not in ("pledge", "willingness"):
             return None
