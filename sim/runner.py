@@ -145,22 +145,31 @@ class CommonRuns:
         """Each component's threshold in runs ``rows``: ``[rows, 3]`` (air and sea may be drawn)."""
         return params.per_run(self._rows(rows)).thresholds
 
+    def could_meet(self, params: Params, components: tuple[str, ...] = COMPONENTS,
+                   rows: np.ndarray | None = None) -> np.ndarray:
+        """Whether some asked component's bound reaches its threshold in runs ``rows``: ``[rows]`` booleans.
+
+        Where not, no month of the window can reach any asked threshold (:func:`sim.ceiling.run_totals_bound`),
+        so none is met: an upper bound on :meth:`met`, without simulating.
+        """
+        ks = [COMPONENT_INDEX[c] for c in components]
+        d = self._rows(rows)
+        run = params.per_run(d)
+        most, leads = run_bounds(params, d, run)
+        bound = run_totals_bound(params, most, leads)[:, ks]
+        return (bound >= run.thresholds[:, ks]).any(axis=1)
+
     def met(self, params: Params, components: tuple[str, ...] = COMPONENTS,
             rows: np.ndarray | None = None) -> np.ndarray:
         """Whether each component's threshold held in runs ``rows``: ``[rows, len(components)]`` booleans.
 
-        Only runs in which some asked component's bound (:func:`sim.ceiling.run_totals_bound`) reaches its
-        threshold are simulated: in the others no month of the window can reach it, so it is not met. The
-        answer is what simulating every run gives.
+        Only runs in which some asked component could be met (:meth:`could_meet`) are simulated: in the
+        others no month of the window can reach it, so it is not met. The answer is what simulating every
+        run gives.
         """
-        ks = [COMPONENT_INDEX[c] for c in components]
-        d = self._rows(rows)
+        need = np.flatnonzero(self.could_meet(params, components, rows))
         rows = np.arange(self.reps) if rows is None else np.asarray(rows, dtype=np.int64)
-        run = params.per_run(d)
-        most, leads = run_bounds(params, d, run)
-        bound = run_totals_bound(params, most, leads)[:, ks]
-        need = np.flatnonzero((bound >= run.thresholds[:, ks]).any(axis=1))
-        out = np.zeros((rows.size, len(ks)), dtype=bool)
+        out = np.zeros((rows.size, len(components)), dtype=bool)
         if need.size:
             res = self.simulate(params, rows[need])
             tests = outcomes.threshold_tests(res, params)

@@ -219,16 +219,41 @@ def test_gap_search_shortcuts_give_what_compiling_each_set_gives(name, unpledged
     rng = random.Random(3)
     sets = [tuple(range(len(opts)))]  # every change at once: reaches the target, so must not be cut short
     sets += [tuple(sorted(rng.sample(range(len(opts)), rng.randint(0, min(5, len(opts)))))) for _ in range(60)]
+    by_bounds = 0  # sets ruled out by their first runs' bounds, nothing simulated
     for items in sets:
         fast, slow = search.params(items), search._compiled(items)
         for f in dataclasses.fields(slow):
             a, b = getattr(fast, f.name), getattr(slow, f.name)
             assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, (items, f.name)
         assert (search.players_of(items)[1] == piv.players(slow, "land")).all(), items
+        first = np.arange(gap_mod.SCREEN_FIRST)  # bounds composed per country equal the set's own
+        assert search.could_first(items) == search.runs.could_meet(slow, ("land",), first).sum(), items
+        fresh = search.reduce(items) not in search.screened
         below = search.below_target(items)
+        by_bounds += fresh and search._part.get(search.reduce(items), 0) is None
         assert below == (search.screen(items) < 0.9)
         res = run_ensemble(search.params(search.reduce(items)), s.seed, 200)
         assert search.screen(items) == threshold_tests(res, slow)["land"][0].mean()
+    assert by_bounds > 0
+    assert {opts[j].kind for j, c in enumerate(search.local) if c is not None} == {"pledge", "willingness"}
+
+
+def test_gap_bounds_composed_per_country_equal_each_sets_own():
+    """The screening's bound counts, composed from each country's column, equal the set's own bounds, also
+    where a lead nation's willingness decides whether its followers count (France and the UK uncertain)."""
+    s = scenario("baseline.toml").with_changes({"countries.FRA.p_participate": 0.5,
+                                                "countries.GBR.p_participate": 0.5, "thresholds.land": 12000})
+    opts = gap_mod.menu(s)
+    search = gap_mod._Search(s, opts, "land", 200, 200, 0.9)
+    first = np.arange(gap_mod.SCREEN_FIRST)
+    leads = [j for j, o in enumerate(opts) if o.key in ("willingness:FRA", "willingness:GBR")]
+    assert len(leads) == 2
+    counts = set()
+    for items in {tuple(sorted({a, b})) for a in leads for b in range(len(opts))} | {tuple(leads)}:
+        own = search.runs.could_meet(search.params(items), ("land",), first).sum()
+        assert search.could_first(items) == own, [opts[j].key for j in items]
+        counts.add(int(own))
+    assert len(counts) > 5  # the sets differ in what their runs could field
 
 
 def test_gap_says_when_no_allowed_change_reaches_the_target():
@@ -400,16 +425,25 @@ def test_a_condition_the_bounds_do_not_know_stops_the_analysis(monkeypatch):
     assert piv.CoalitionGame(p, seed=1, reps=10).n > 0
 
 
-def test_sample_points_composed_from_block_ends_equal_compiled_points():
+def test_sample_points_composed_from_block_ends_equal_compiled_points(monkeypatch):
+    """Only the two ends of each Saltelli block are compiled (factors that change different fields of one
+    country's record, Turkey's troops decision and willingness, do not stop it), and every composed point
+    equals the compiled one."""
     import dataclasses
 
     from SALib.sample import sobol as sampler
 
+    from sim.analysis import points
+
+    compiled = []
+    monkeypatch.setattr(points, "compile_params", lambda sc: compiled.append(sc) or compile_params(sc))
     for name in ("baseline.toml", "us_air_cover.toml"):
         s = scenario(name)
         factors = sens.default_factors(s)
+        assert {"troops_TUR", "willingness_uncertain"} <= {f.name for f in factors}
         X = sampler.sample(sens.problem(factors), 4, calc_second_order=False, scramble=True, seed=5)
         seen = 0
+        compiled.clear()
         for i, fast in sens.point_params(s, factors, X):
             slow = compile_params(s.with_changes(sens.point_edits(s, factors, X[i])))
             for f in dataclasses.fields(slow):
@@ -417,6 +451,25 @@ def test_sample_points_composed_from_block_ends_equal_compiled_points():
                 assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, (name, i, f.name)
             seen += 1
         assert seen == len(X)
+        assert len(compiled) == 3 * len(factors) + 2 * 4, name  # each factor alone 3 times, then 2 ends per block
+
+
+def test_sample_points_that_set_the_same_scenario_share_an_answer_equal_to_running_each():
+    """In Saltelli's design a level factor often takes from ``B`` the level ``A`` has: such a point is not run
+    again, and every point's P(met) is what running its own scenario on the common runs gives."""
+    from SALib.sample import sobol as sampler
+
+    from sim.runner import CommonRuns
+
+    s = scenario("baseline.toml").with_changes({"thresholds.land": 10000})
+    factors = sens.default_factors(s)
+    X = sampler.sample(sens.problem(factors), 8, calc_second_order=False, scramble=True, seed=5)
+    sets = [tuple(f.level(v) if f.mode == "level" else v for f, v in zip(factors, x, strict=True)) for x in X]
+    assert len(set(sets)) < len(X)  # some points repeat what an earlier one sets
+    got = sens.evaluate_points(s, factors, X, reps=100, components=("land",))
+    runs = CommonRuns.of(compile_params(s), s.seed, 100)
+    each = [runs.met(compile_params(s.with_changes(sens.point_edits(s, factors, x))), ("land",)).mean() for x in X]
+    assert 0 < got.mean() < 1 and np.array_equal(got[:, 0], each)
 
 
 def test_factors_follow_the_data():

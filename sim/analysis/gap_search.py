@@ -15,6 +15,8 @@ import numpy as np
 from sim.analysis.changes import Change, merged
 from sim.analysis.game import player_inputs, players
 from sim.analysis.overlay import differences, lay_over, overlaps
+from sim.arrays import COMPONENT_INDEX
+from sim.ceiling import run_totals_bound
 from sim.params import Params, compile_params
 from sim.runner import CommonRuns, run_scenario
 from sim.scenario import Scenario
@@ -51,7 +53,8 @@ class _Search:
         self._params: dict[tuple[int, ...], Params] = {}
         self._players: dict[tuple[int, ...], tuple[Params, np.ndarray]] = {}
         self._reduced: dict[tuple[int, ...], tuple[int, ...]] = {}
-        self._part: dict[tuple[int, ...], int] = {}  # sets screened only on their first runs: runs met
+        self._part: dict[tuple[int, ...], int | None] = {}  # sets screened only on their first runs: runs met
+        # there (None: not simulated, their bounds sufficed)
         self.alone = [self._compiled((j,)) for j in range(len(self.options))]
         self.diffs = [differences(p, q) for q in self.alone]
         self.overlaps = {(i, j) for i, j in itertools.combinations(range(len(self.options)), 2)
@@ -59,6 +62,23 @@ class _Search:
         base_inputs = player_inputs(p)
         self.moves_players = [any(np.any(a != b) for a, b in zip(base_inputs, player_inputs(q), strict=True))
                               for q in self.alone]
+        self.local = [self._local_to(j) for j in range(len(self.options))]
+        self._bounds: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}  # of the first runs
+        self._thresholds: dict[tuple[int, ...], np.ndarray] = {}
+
+    def _local_to(self, j: int) -> int | None:
+        """The country of change ``j`` if it alters that country's own parameters only, else None."""
+        c = self.options[j]
+        if c.kind not in ("pledge", "willingness"):
+            return None
+        i, n = self.index[c.key.split(":", 1)[1]], self.base.n_countries
+
+        def only_i(m: object) -> bool:  # a per-country mask, set only at country i
+            if isinstance(m, dict):
+                return all(only_i(x) for x in m.values())
+            return isinstance(m, np.ndarray) and m.shape[:1] == (n,) and not np.delete(m, i, axis=0).any()
+
+        return i if all(only_i(m) for m in self.diffs[j].values()) else None
 
     def _compiled(self, items: tuple[int, ...]) -> Params:
         edits = merged([self.options[j] for j in items])
@@ -119,6 +139,38 @@ class _Search:
             return all(np.array_equal(a, b) for a, b in zip(met(p), met(q), strict=True))
         return False
 
+    def _first_bounds(self, items: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`sim.ceiling.run_bounds` of the set's first :data:`SCREEN_FIRST` runs (cached)."""
+        if items not in self._bounds:
+            self._bounds[items] = self.runs.bounds(self.params(items), np.arange(SCREEN_FIRST))
+        return self._bounds[items]
+
+    def could_first(self, items: tuple[int, ...]) -> int:
+        """How many of the first :data:`SCREEN_FIRST` runs have a bound that reaches the threshold.
+
+        What :meth:`sim.runner.CommonRuns.could_meet` counts, composed: what a country could field in a run
+        depends on its own parameters and the scenario-wide ones only (:func:`sim.ceiling.run_bounds`), so
+        its column is that of the set of the scenario-wide changes and its own (computed once per such
+        pair), and only the sum over countries (:func:`sim.ceiling.run_totals_bound`, which applies the
+        lead nations) is made per set.
+        """
+        k = COMPONENT_INDEX[self.component]
+        wide = tuple(j for j in items if self.local[j] is None)
+        most, leads = self._first_bounds(wide)
+        own: dict[int, list[int]] = {}
+        for j in items:
+            if self.local[j] is not None:
+                own.setdefault(self.local[j], []).append(j)
+        if own:
+            most, leads = most.copy(), leads.copy()
+            for c, js in own.items():
+                m, lead = self._first_bounds(tuple(sorted((*wide, *js))))
+                most[:, c], leads[:, c] = m[:, c], lead[:, c]
+        if wide not in self._thresholds:
+            self._thresholds[wide] = self.runs.thresholds(self.params(wide), np.arange(SCREEN_FIRST))
+        bound = run_totals_bound(self.params(items), most, leads)[:, k]
+        return int((bound >= self._thresholds[wide][:, k]).sum())
+
     @property
     def evaluated(self) -> int:
         """Sets screened so far, in full or only until they were certainly below the target."""
@@ -133,8 +185,9 @@ class _Search:
         items = self.reduce(items)
         if items not in self.screened:
             p = self.params(items)
-            if items in self._part:  # its first runs are done
-                met = self._part.pop(items) + self._met(p, SCREEN_FIRST, self.reps)
+            first = self._part.pop(items, None)
+            if first is not None:  # its first runs are simulated
+                met = first + self._met(p, SCREEN_FIRST, self.reps)
             else:
                 met = self._met(p, 0, self.reps)
             self.screened[items] = met / self.reps
@@ -143,15 +196,22 @@ class _Search:
     def below_target(self, items: tuple[int, ...]) -> bool:
         """Whether the set's screened P(met) is below the target, from its first runs where they settle it.
 
-        After :data:`SCREEN_FIRST` runs with ``m`` met, P over all ``reps`` runs is at most
-        ``(m + reps - SCREEN_FIRST) / reps``: when even that is below the target, the answer is exact without
+        Of the first :data:`SCREEN_FIRST` runs, at most the ``c`` whose bound reaches the threshold
+        (:meth:`could_first`) can be met, and ``m <= c`` are (simulated only if needed).
+        P over all ``reps`` runs is at most ``(c + reps - SCREEN_FIRST) / reps``, and at most
+        ``(m + reps - SCREEN_FIRST) / reps``: when either is below the target, the answer is exact without
         the other runs (the set is finished by :meth:`screen` only if its P is asked for).
         """
         items = self.reduce(items)
         if items in self._part:
             return True
         if items not in self.screened and self.reps > SCREEN_FIRST:
-            met = self._met(self.params(items), 0, SCREEN_FIRST)
+            p = self.params(items)
+            could = self.could_first(items)
+            if (could + self.reps - SCREEN_FIRST) / self.reps < self.target:
+                self._part[items] = None  # nothing simulated yet
+                return True
+            met = self._met(p, 0, SCREEN_FIRST)
             if (met + self.reps - SCREEN_FIRST) / self.reps < self.target:
                 self._part[items] = met
                 return True

@@ -22,12 +22,19 @@ from sim.params import Params
 def differences(base: Params, other: Params) -> dict[str, Any]:
     """The fields in which ``other`` differs from ``base``: ``True`` (the whole field) or a mask of elements.
 
-    Arrays and tuples (e.g. the compiled uncertainties) are compared element by element.
+    Arrays and tuples (e.g. the compiled uncertainties) are compared element by element; an array of
+    records (``Params.countries``) record field by record field, as ``{record field: mask}``, so changes
+    to different fields of one country's record (its troops decision, its willingness) do not overlap.
     """
     out: dict[str, Any] = {}
     for f in dataclasses.fields(Params):
         a, b = getattr(base, f.name), getattr(other, f.name)
-        if isinstance(a, np.ndarray | tuple) and len(a) == len(b) and np.shape(a) == np.shape(b):
+        if isinstance(a, np.ndarray) and a.dtype.names and a.dtype == b.dtype and a.shape == b.shape:
+            masks = {q: a[q] != b[q] for q in a.dtype.names}
+            masks = {q: m for q, m in masks.items() if m.any()}
+            if masks:
+                out[f.name] = masks
+        elif isinstance(a, np.ndarray | tuple) and len(a) == len(b) and np.shape(a) == np.shape(b):
             mask = (a != b) if isinstance(a, np.ndarray) else np.array([x != y for x, y in zip(a, b, strict=True)])
             if mask.any():
                 out[f.name] = mask
@@ -38,7 +45,11 @@ def differences(base: Params, other: Params) -> dict[str, Any]:
 
 def touch(x: Any, y: Any) -> bool:
     """Whether two difference masks (:func:`differences` values) share a field element."""
-    return x is True or y is True or bool((x & y).any())
+    if x is True or y is True:
+        return True
+    if isinstance(x, dict):  # record fields
+        return any(touch(m, y[q]) for q, m in x.items() if q in y)
+    return bool((x & y).any())
 
 
 def overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -50,7 +61,12 @@ def union(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """The elements altered by either of two changes."""
     out = dict(a)
     for f, m in b.items():
-        out[f] = True if f in out and (out[f] is True or m is True) else (out[f] | m if f in out else m)
+        if f not in out:
+            out[f] = m
+        elif out[f] is True or m is True:
+            out[f] = True
+        else:
+            out[f] = union(out[f], m) if isinstance(m, dict) else out[f] | m
     return out
 
 
@@ -62,6 +78,10 @@ def lay_over(base: Params, layers: Iterable[tuple[Params, dict[str, Any]]]) -> P
             value = getattr(source, name)
             if mask is True:
                 changed[name] = value
+            elif isinstance(mask, dict):  # record fields of an array of records
+                arr = changed[name] = changed.get(name, getattr(base, name)).copy()
+                for q, m in mask.items():
+                    arr[q][m] = value[q][m]
             elif isinstance(value, tuple):
                 now = list(changed.get(name, getattr(base, name)))
                 for i in np.flatnonzero(mask):

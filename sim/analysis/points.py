@@ -89,12 +89,17 @@ def evaluate_points(scenario: Scenario, factors: Sequence[Factor], X: np.ndarray
 
     Every point runs the same ``reps`` runs of the scenario's seed (common random numbers,
     :class:`sim.runner.CommonRuns`); only the runs in which some asked component could be met are
-    simulated (:meth:`sim.runner.CommonRuns.met`).
+    simulated (:meth:`sim.runner.CommonRuns.met`). A point that sets every factor as an earlier point does
+    (in Saltelli's design, often: a level factor whose value in ``B`` picks the level ``A`` has) makes the
+    same scenario, so it gets that point's answer without running.
     """
     runs = CommonRuns.of(compile_params(scenario), scenario.seed, reps)
     out = np.empty((len(X), len(components)))
+    first: dict[tuple, int] = {}  # what a point sets -> the first point that set it
     for i, p in point_params(scenario, factors, X):
-        out[i] = runs.met(p, tuple(components)).mean(axis=0)
+        same = first.setdefault(tuple(f.level(v) if f.mode == "level" else v for f, v in zip(factors, X[i],
+                                                                                           strict=True)), i)
+        out[i] = out[same] if same != i else runs.met(p, tuple(components)).mean(axis=0)
     return out
 
 
