@@ -129,6 +129,19 @@ def _scenario(page):
     return page.evaluate("() => document.querySelector('.vcards').dataset.scenario")
 
 
+def _wait_still(page, locator, polls=3):
+    """Wait until ``locator`` stays put for ``polls`` polls 100 ms apart (an opening expander grows for a while)."""
+    last, still = None, 0
+    for _ in range(100):
+        box = locator.bounding_box()
+        still = still + 1 if box == last else 0
+        if still >= polls:
+            return
+        last = box
+        page.wait_for_timeout(100)
+    raise AssertionError("the element kept moving for 10 s")
+
+
 def _wait_new_verdict(page, old):
     page.wait_for_function("(old) => document.querySelector('.vcards')?.dataset.scenario !== old", arg=old,
                            polling="raf", timeout=STEP_TIMEOUT_MS)
@@ -277,6 +290,7 @@ def test_with_every_country_group_open_a_closed_country_opens_moves_the_verdict_
     row.locator("summary").click()  # open it: its sliders are drawn
     slider = page.locator(".st-key-part_NLD").get_by_role("slider").first
     slider.wait_for()
+    _wait_still(page, slider)  # the row grows for a moment after its sliders appear
     slider.scroll_into_view_if_needed()
     slider.focus()
     old = _scenario(page)
