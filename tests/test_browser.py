@@ -142,6 +142,22 @@ def _wait_still(page, locator, polls=3):
     raise AssertionError("the element kept moving for 10 s")
 
 
+def _press(page, control, key):
+    """Press ``key`` on ``control`` (scrolled into view) and wait for the new verdict."""
+    control.scroll_into_view_if_needed()
+    control.focus()
+    old = _scenario(page)
+    page.keyboard.press(key)
+    _wait_new_verdict(page, old)
+
+
+def _press_and_see(page, control, key):
+    """:func:`_press`, then the verdict and the control are both in the viewport."""
+    _press(page, control, key)
+    assert _in_viewport(page, page.locator(".st-key-verdict")), "the verdict scrolled out of view"
+    assert _in_viewport(page, control), "the control moved out of view"
+
+
 def _wait_new_verdict(page, old):
     page.wait_for_function("(old) => document.querySelector('.vcards')?.dataset.scenario !== old", arg=old,
                            polling="raf", timeout=STEP_TIMEOUT_MS)
@@ -169,13 +185,7 @@ def test_the_verdict_stays_in_view_while_a_slider_moves_and_follows_the_us_backs
 
     # France's land pledge: the top thumb to what France can sustain. The slider is far down the page.
     thumb = page.locator(".st-key-land_FRA").get_by_role("slider").nth(1)
-    thumb.scroll_into_view_if_needed()
-    thumb.focus()
-    old = _scenario(page)
-    page.keyboard.press("End")
-    _wait_new_verdict(page, old)
-    assert _in_viewport(page, page.locator(".st-key-verdict")), "the verdict scrolled out of view"
-    assert _in_viewport(page, thumb)
+    _press_and_see(page, thumb, "End")
     expect(page.locator(".st-key-vtools")).to_contain_text("France: land 500-17,333 troops")
     _shot(page, tmp_path, f"{size}-slider-moved")
 
@@ -199,11 +209,7 @@ def test_a_shared_link_opens_the_same_sliders_and_verdict(server, browser):
     old = _scenario(page)
     radio.click()
     _wait_new_verdict(page, old)
-    thumb = page.locator(".st-key-land_GBR").get_by_role("slider").first
-    thumb.focus()
-    old = _scenario(page)
-    page.keyboard.press("Home")
-    _wait_new_verdict(page, old)
+    _press(page, page.locator(".st-key-land_GBR").get_by_role("slider").first, "Home")
     page.wait_for_function("() => location.search.includes('land_GBR=0-')")
     link, seen, scenario = page.url, _verdict(page), _scenario(page)
     assert "us_backstop=air_cover" in link
@@ -234,12 +240,7 @@ def test_who_decides_runs_nothing_until_asked(server, browser):
     page = _open(browser, url, "laptop")
     page.get_by_role("tab", name="Who decides").click()
     expect(page.get_by_text("Press Run to work out")).to_be_visible()
-    thumb = page.locator(".st-key-land_FRA").get_by_role("slider").first
-    thumb.scroll_into_view_if_needed()
-    thumb.focus()
-    old = _scenario(page)
-    page.keyboard.press("ArrowLeft")
-    _wait_new_verdict(page, old)
+    _press(page, page.locator(".st-key-land_FRA").get_by_role("slider").first, "ArrowLeft")
     page.wait_for_timeout(1000)
     assert page.get_by_test_id("stProgress").count() == 0  # no analysis started
     expect(page.get_by_text("Press Run to work out")).to_be_visible()
@@ -291,13 +292,7 @@ def test_with_every_country_group_open_a_closed_country_opens_moves_the_verdict_
     slider = page.locator(".st-key-part_NLD").get_by_role("slider").first
     slider.wait_for()
     _wait_still(page, slider)  # the row grows for a moment after its sliders appear
-    slider.scroll_into_view_if_needed()
-    slider.focus()
-    old = _scenario(page)
-    page.keyboard.press("ArrowLeft")
-    _wait_new_verdict(page, old)
-    assert _in_viewport(page, page.locator(".st-key-verdict")), "the verdict scrolled out of view"
-    assert _in_viewport(page, slider)
+    _press_and_see(page, slider, "ArrowLeft")
     page.wait_for_function("() => location.search.includes('part_NLD=89')")
     _shot(page, tmp_path, "laptop-all-groups-open")
     row.locator("summary").click()  # close it again: the value is kept and said in its row
