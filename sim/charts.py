@@ -16,8 +16,9 @@ import pandas as pd
 
 from sim import appstate
 from sim.appstate import COMPONENT_UNITS
+from sim.concepts import UNITS
 
-UNIT_LONG = {"land": "troops", "air": "combat aircraft", "sea": "mine-countermeasure vessels"}
+UNIT_LONG = UNITS
 COLORS = {"pledged": "#b9c4d0", "expected": "#1f5aa6", "running": "#e07b00", "threshold": "#c0122c"}
 BAR_STEP = 34
 """Pixels per country in the bar charts: a chart of one or two countries stays readable."""

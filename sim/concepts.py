@@ -23,6 +23,9 @@ COMPONENTS: tuple[str, ...] = ("land", "air", "sea")
 UNITS: dict[str, str] = {"land": "troops", "air": "combat aircraft", "sea": "mine-countermeasure vessels"}
 """The unit each component is counted in."""
 
+SHORT_UNITS: dict[str, str] = {"land": "troops", "air": "aircraft", "sea": "vessels"}
+"""The same units, short: for labels, axes and sentences that already say which component."""
+
 MAX_HORIZON_MONTHS = 600
 """The longest horizon a scenario may simulate (months); every month field is bounded by it."""
 
@@ -220,9 +223,7 @@ COUNTRY_FIELDS: tuple[Quantity, ...] = (
              choices=ROLES, in_scenario=False),
     _flag("is_lead", "Lead nation", "a lead nation (the others follow the lead nations onto the ground)"),
     _flag("coalition_member", "Member of the coalition", "a member of the coalition of the willing (descriptive)"),
-    _stance("land", "troops"),
-    _stance("air", "aircraft"),
-    _stance("sea", "vessels"),
+    *(_stance(comp, SHORT_UNITS[comp]) for comp in COMPONENTS),
     Quantity("land_share", "range_real", "Troops offered (share of its active army)",
              "pledge range as a share of its active personnel", "share", 0.0, 1.0),
     Quantity("land_troops", "range_real", "Troops offered",

@@ -30,6 +30,7 @@ from sim import rules
 from sim.arrays import RunArrays
 from sim.baseline import BACKSTOP_LEVELS, COMPONENTS
 from sim.ceiling import ceilings
+from sim.concepts import UNITS
 from sim.fold import Histogram, fold_series
 from sim.params import Params
 from sim.uncertainty import UNCERTAINTIES
@@ -90,9 +91,6 @@ def _uncertain_column(res: RunArrays, name: str):
     if UNCERTAINTIES[i].kind == "level":
         return np.array(BACKSTOP_LEVELS, dtype=object)[v.astype(np.int64)]
     return v
-
-
-UNITS = {"land": "troops", "air": "combat aircraft", "sea": "mine-countermeasure vessels"}
 
 
 def per_run(res: RunArrays, p: Params, *, scenario: str, seed: int) -> pd.DataFrame:

@@ -27,6 +27,7 @@ import numpy as np
 
 from sim.arrays import COMPONENT_INDEX
 from sim.baseline import BACKSTOP_LEVELS, load_baseline
+from sim.concepts import SHORT_UNITS
 from sim.params import Params, compile_params
 from sim.scenario import Scenario, country_fields
 from sim.uncertainty import UNCERTAIN
@@ -35,7 +36,7 @@ KINDS = ("pledge", "willingness", "condition", "backstop")
 COST_PARTS = ("troops", "countries", "political")
 DEFAULT_WEIGHTS: Mapping[str, float] = {"troops": 1e-4, "countries": 1.0, "political": 1.0}
 """10,000 troops weigh as much as asking one more country or taking one more political step."""
-UNITS = {"land": "troops", "air": "aircraft", "sea": "vessels"}
+UNITS = SHORT_UNITS
 
 
 @dataclass(frozen=True)

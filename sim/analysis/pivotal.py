@@ -37,6 +37,7 @@ from sim.analysis.shapley import (
     sampled_indices,
 )
 from sim.arrays import COMPONENT_INDEX
+from sim.concepts import SHORT_UNITS
 from sim.params import Params
 
 DEFAULT_EXACT_MAX = 12
@@ -131,7 +132,7 @@ def pivotal(params: Params, *, scenario: str, seed: int, component: str = "land"
 
 def _verdict(game: CoalitionGame, ind: Indices, win: WinningSearch, table: pd.DataFrame, v_grand: float,
              win_prob: float) -> str:
-    unit = {"land": "troops", "air": "aircraft", "sea": "vessels"}[game.component]
+    unit = SHORT_UNITS[game.component]
     what = (f"P({game.component} >= {game.threshold:,.0f} {unit})" if game.worth == "p_met"
             else f"the lowest {game.component} strength ({unit})")
     if game.n == 0:

@@ -65,8 +65,8 @@ def change_lines(changes: Mapping[str, Any], baseline: Baseline | None = None) -
             if fld == "p_participate":
                 text = f"takes part with probability {value:.0%}"
             elif isinstance(value, list):
-                unit = {"land_troops": "troops", "air": "aircraft", "sea": "vessels"}.get(fld, "")
-                text = f"{fld.replace('_troops', '')} {value[0]:,.0f}-{value[1]:,.0f} {unit}".rstrip()
+                comp = fld.replace("_troops", "")  # land_troops, air, sea: a component's pledge range
+                text = f"{comp} {value[0]:,.0f}-{value[1]:,.0f} {concepts.SHORT_UNITS.get(comp, '')}".rstrip()
             else:
                 text = f"{FIELD_LABELS.get(fld, fld)}: {plain_value(fld, value)}"
             lines.append(f"{names.get(iso, iso)}: {text}")

@@ -12,8 +12,8 @@ from sim.baseline import BACKSTOP_LEVELS
 from sim.outcomes import VERDICT_BANDS
 from sim.uncertainty import LEVEL_UNCERTAINTIES, UNCERTAIN, declared
 
-COMPONENT_UNITS: dict[str, str] = {"land": "troops", "air": "aircraft", "sea": "vessels"}
-"""Short unit of each component, for labels and axes."""
+COMPONENT_UNITS: dict[str, str] = concepts.SHORT_UNITS
+"""Short unit of each component, for labels and axes (declared in :mod:`sim.concepts`)."""
 
 BACKSTOP_LABELS: dict[str, str] = {
     UNCERTAIN: "Uncertain (drawn)",

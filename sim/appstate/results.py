@@ -162,8 +162,9 @@ def verdict_cards(summary: pd.DataFrame) -> list[dict[str, str]]:
 
 
 def _expected(row: Any) -> str:
-    return (f"{row.expected_land:,.0f} troops · {row.expected_air:,.1f} aircraft · "
-            f"{row.expected_sea:,.1f} vessels")
+    u = COMPONENT_UNITS
+    return (f"{row.expected_land:,.0f} {u['land']} · {row.expected_air:,.1f} {u['air']} · "
+            f"{row.expected_sea:,.1f} {u['sea']}")
 
 
 def country_lines(per_country: pd.DataFrame, held: pd.DataFrame, min_share: float = 0.05) -> dict[str, str]:
