@@ -1,6 +1,6 @@
 """The page's detail under the verdict: charts, who decides, the record, sources and downloads (Streamlit).
 
-Only the open tab is drawn. The tables come from :func:`run_tables` (cached on the scenario's TOML text);
+Only the picked view is drawn. The tables come from :func:`run_tables` (cached on the scenario's TOML text);
 "Who decides" runs on demand in a thread of its own and keeps its result per scenario
 (:func:`analysis_store`); the words come from :mod:`sim.appstate` and the charts from :mod:`sim.charts`.
 """
@@ -106,39 +106,41 @@ def _chart(make: str, *args: Any, note: str = "") -> None:
         st.info(note)
 
 
+VIEWS = ("Contributions", "Over time", "Held back", "Who decides", "The record", "Sources", "Downloads")
+"""The detail's views, one shown at a time (the session key ``results_tab`` holds which)."""
+
+
 def results_tabs(scenario: Scenario, tables: dict[str, pd.DataFrame], held: pd.DataFrame,
                  controls: list[CountryControl], baseline: Baseline) -> None:
-    """Charts, who decides, sources and downloads (only the open tab is drawn)."""
+    """Charts, who decides, sources and downloads: one view at a time, picked in a row of buttons.
+
+    Only the picked view is drawn. A row of buttons, not ``st.tabs``: the browser's tab panel looked
+    through the whole view for something to focus on every change inside it, about 30 ms of every move.
+    """
     summ, pc, reps = tables["summary"], tables["per_country"], scenario.replications
-    tabs = st.tabs(("Contributions", "Over time", "Held back", "Who decides", "The record", "Sources", "Downloads"),
-                   key="results_tab", on_change="rerun")
-    if tabs[0].open or tabs[1].open:
-        with tabs[0] if tabs[0].open else tabs[1]:
-            comp = ctl.widget(st.radio, "chart_component", "land", "Component", list(COMPONENT_UNITS), horizontal=True,
-                      format_func=lambda v: f"{v.capitalize()} ({COMPONENT_UNITS[v]})")
-            row = summ[summ.component == comp].iloc[0]
-            if tabs[0].open:
-                _chart("contributions", pc, comp, float(row.threshold_low), reps, note="No country pledges any.")
-            else:
-                per_month = run_tables(scenario.to_toml(), reps)["per_month"]  # the full run, kept
-                _chart("over_time", per_month, comp, float(row.threshold_low), int(row.assess_from_month), reps)
-    if tabs[2].open:
-        with tabs[2]:
-            _chart("held_back", pc, held, note="No condition held any country back.")
-            st.caption("  \n".join(f"**{appstate.condition_label(k)}**: {v}"
-                                   for k, v in appstate.condition_descriptions().items()))
-    if tabs[3].open:
-        with tabs[3]:
-            decides_tab(scenario)
-    if tabs[4].open:
-        with tabs[4]:
-            record_tab(scenario)
-    if tabs[5].open:
-        with tabs[5]:
-            sources_tab(scenario, controls, baseline)
-    if tabs[6].open:
-        with tabs[6]:
-            downloads_tab(scenario)
+    view = ctl.widget(st.segmented_control, "results_tab", VIEWS[0], "Show", VIEWS, required=True,
+                      label_visibility="collapsed", width="stretch", wrap=True)
+    if view in ("Contributions", "Over time"):
+        comp = ctl.widget(st.radio, "chart_component", "land", "Component", list(COMPONENT_UNITS), horizontal=True,
+                          format_func=lambda v: f"{v.capitalize()} ({COMPONENT_UNITS[v]})")
+        row = summ[summ.component == comp].iloc[0]
+        if view == "Contributions":
+            _chart("contributions", pc, comp, float(row.threshold_low), reps, note="No country pledges any.")
+        else:
+            per_month = run_tables(scenario.to_toml(), reps)["per_month"]  # the full run, kept
+            _chart("over_time", per_month, comp, float(row.threshold_low), int(row.assess_from_month), reps)
+    elif view == "Held back":
+        _chart("held_back", pc, held, note="No condition held any country back.")
+        st.caption("  \n".join(f"**{appstate.condition_label(k)}**: {v}"
+                               for k, v in appstate.condition_descriptions().items()))
+    elif view == "Who decides":
+        decides_tab(scenario)
+    elif view == "The record":
+        record_tab(scenario)
+    elif view == "Sources":
+        sources_tab(scenario, controls, baseline)
+    elif view == "Downloads":
+        downloads_tab(scenario)
 
 
 def decides_tab(scenario: Scenario) -> None:

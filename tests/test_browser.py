@@ -233,12 +233,17 @@ def test_a_locked_slider_says_why(server, browser):
     page.close()
 
 
+def _show(page, view: str) -> None:
+    """Pick one of the detail's views (the row of buttons under "Show")."""
+    page.locator(".st-key-results_tab").get_by_role("radio", name=view, exact=True).click()
+
+
 def test_who_decides_runs_nothing_until_asked(server, browser):
     from playwright.sync_api import expect
 
     url, _ = server
     page = _open(browser, url, "laptop")
-    page.get_by_role("tab", name="Who decides").click()
+    _show(page, "Who decides")
     expect(page.get_by_text("Press Run to work out")).to_be_visible()
     _press(page, page.locator(".st-key-land_FRA").get_by_role("slider").first, "ArrowLeft")
     page.wait_for_timeout(1000)
@@ -250,7 +255,7 @@ def test_who_decides_runs_nothing_until_asked(server, browser):
 def test_two_quick_clicks_on_a_download_give_two_whole_files(server, browser, tmp_path):
     url, log = server
     page = _open(browser, url, "laptop")
-    page.get_by_role("tab", name="Downloads").click()
+    _show(page, "Downloads")
     button = page.get_by_role("button", name="summary.csv")
     button.wait_for()
     downloads = []
