@@ -8,6 +8,8 @@ first, and the detail under it (charts, who decides, the record, sources, downlo
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,12 @@ from sim.scenario import ScenarioError, load_scenario, scenario_from_text
 ROOT = Path(__file__).resolve().parent
 SCENARIOS = ROOT / "scenarios"
 DEFAULT_FILE = "baseline.toml"
+# Seconds the first run of a visit waits once the answer is drawn. That run also sends every other
+# kind of element for the first time, and the browser fetches each kind's code; while new kinds keep
+# arriving it draws none of them, so without the pause the answer showed 0.4-0.9 s after it arrived
+# (with it: 0.06-0.1 s, and the rest of the page 0.2 s later). REASSURANCE_FIRST_PAUSE=0 turns it off.
+FIRST_RUN_PAUSE = float(os.environ.get("REASSURANCE_FIRST_PAUSE", "0.2"))
+SHOWN = "_answer_shown"  # session key: the first run's pause is done
 PAGE_CSS = """<style>
 h1 {font-size: 1.7rem !important; padding-bottom: .2rem !important}
 div:has(> .st-key-verdict) {position: sticky; top: 3.75rem; z-index: 990}
@@ -84,22 +92,31 @@ def verdict_bar(slot: Any, tables: dict[str, pd.DataFrame], held: pd.DataFrame, 
 
 # --- the page ------------------------------------------------------------------------------------------------------
 
+def page_frame(problems: list[str]) -> tuple[Any, Any, Any, Any]:
+    """The page's title, any loading problems, the verdict's and warnings' slots and the two columns."""
+    st.html(PAGE_CSS)
+    st.title("Can the reassurance force for Ukraine add up?")
+    for problem in problems:
+        st.error(problem)
+    verdict_slot, warn_slot = st.container(key="verdict"), st.container()
+    left, right = st.columns([5, 7], gap="large")
+    return verdict_slot, warn_slot, left, right
+
+
 def main() -> None:
     """Draw the page: the answer and verdict first, then conditions and countries, then the detail.
 
-    The verdict is worked out and drawn before any control below it (their values are in the session
-    already), so it reaches the browser first, on the first visit as after each move.
+    The scenario is read and run before anything is drawn (every control's value is in the session
+    already), so the title, the verdict and everything above it reach the browser together, as one
+    update: drawn any earlier, the first few elements cost the browser a render of their own while the
+    runs are under way, and the verdict waited for it.
     """
     st.set_page_config(page_title="Reassurance force: does it add up?", page_icon=":material/shield:", layout="wide")
-    st.html(PAGE_CSS)
-    baseline, notes = load_baseline(), []
-    st.title("Can the reassurance force for Ukraine add up?")
-    base, source = ctl.scenario_source(notes)
+    baseline, notes, problems = load_baseline(), [], []
+    base, source = ctl.scenario_source(problems)
     controls0 = appstate.country_controls(base, baseline=baseline)
     defaults = appstate.control_defaults(base, controls0, baseline)
     ctl.sync_base(base, defaults, notes)
-    verdict_slot, warn_slot = st.container(key="verdict"), st.container()
-    left, right = st.columns([5, 7], gap="large")
     ctl.clamp_ceasefire_month(defaults)
     state = ctl.current_state(defaults)
     controls = appstate.country_controls(base, caps_from=appstate.lever_scenario(base, state, controls0, baseline),
@@ -115,18 +132,25 @@ def main() -> None:
     try:
         scenario, changes = appstate.build_scenario(base, clamped, controls, baseline)
     except ScenarioError as e:
+        verdict_slot, _, left, _ = page_frame(problems)
         verdict_slot.error(f"These settings do not make a valid scenario:\n\n{ctl.errors_markdown(e)}")
+        ctl.scenario_pickers()
         ctl.sidebar_settings(defaults, baseline)
         with left:
             ctl.conditions(base, defaults, controls0, baseline)
             ctl.country_panel(controls, base, baseline, {}, {}, {}, clamped)
         return
     tables = verdict_tables(scenario.to_toml(), scenario.replications)
+    verdict_slot, warn_slot, left, right = page_frame(problems)
     held = appstate.held_back_frame(tables["per_country"], min_share=0.01)
     verdict_bar(verdict_slot, tables, held, scenario.levers.us_backstop, appstate.change_lines(changes, baseline),
                 baseline, scenario.content_hash()[:12])
     for note in notes:
         warn_slot.warning(note[0].upper() + note[1:] + ".", icon=":material/warning:")
+    if SHOWN not in st.session_state:
+        st.session_state[SHOWN] = True
+        time.sleep(FIRST_RUN_PAUSE)
+    ctl.scenario_pickers()
     ctl.sidebar_settings(defaults, baseline)
     st.sidebar.download_button("Download this scenario (TOML)", appstate.scenario_toml_bytes(scenario),
                                f"{scenario.name}.toml", "application/toml", key="dl_scenario", width="stretch",

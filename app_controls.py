@@ -85,31 +85,40 @@ def errors_markdown(err: ScenarioError) -> str:
 
 # --- where the page starts: file, upload, link --------------------------------------------------------------
 
-def scenario_source(notes: list[str]) -> tuple[Scenario, str]:
-    """The loaded scenario (file or upload) and where it came from; problems go to ``notes``."""
-    sb = st.sidebar
+def scenario_source(problems: list[str]) -> tuple[Scenario, str]:
+    """The loaded scenario (file or upload) and where it came from, read before anything is drawn.
+
+    The file and upload controls are drawn later (:func:`scenario_pickers`); their values are in the
+    session already. A file or upload that does not load adds its errors, in words, to ``problems``.
+    """
     files = sorted(p.name for p in SCENARIOS.glob("*.toml"))
     link_file = st.query_params.get("file") if LINK_READ not in st.session_state else None
     if link_file is not None:
         st.session_state["scenario_file"] = link_file
     if st.session_state.get("scenario_file") not in files:
         st.session_state["scenario_file"] = DEFAULT_FILE if DEFAULT_FILE in files else files[0]
-    choice = sb.selectbox("Start from a scenario file", files, key="scenario_file",
-                          help="The scenario files that come with the model, checked as the command line checks them.")
-    gen = st.session_state.setdefault(UPLOAD_GEN, 0)
-    upload = sb.file_uploader("…or upload a scenario (TOML)", type=["toml"], key=f"upload_{gen}",
-                              help="A bad file shows its errors and the page keeps going. A shared link cannot "
-                                   "carry an uploaded file: share the file itself.")
+    choice = st.session_state["scenario_file"]
+    upload = st.session_state.get(f"upload_{st.session_state.setdefault(UPLOAD_GEN, 0)}")
     if upload is not None:
         try:
             return appstate.scenario_from_upload(upload.name, upload.getvalue(), SCENARIOS), f"uploaded {upload.name}"
         except ScenarioError as e:
-            st.error(f"The uploaded scenario {upload.name} was not loaded:\n\n{errors_markdown(e)}")
+            problems.append(f"The uploaded scenario {upload.name} was not loaded:\n\n{errors_markdown(e)}")
     try:
         return load_scenario(SCENARIOS / choice), choice
     except ScenarioError as e:
-        st.error(f"{choice} is not a valid scenario:\n\n{errors_markdown(e)}")
+        problems.append(f"{choice} is not a valid scenario:\n\n{errors_markdown(e)}")
         return load_scenario(SCENARIOS / DEFAULT_FILE), DEFAULT_FILE
+
+
+def scenario_pickers() -> None:
+    """The sidebar's scenario file and upload controls (read by :func:`scenario_source`)."""
+    sb = st.sidebar
+    sb.selectbox("Start from a scenario file", sorted(p.name for p in SCENARIOS.glob("*.toml")), key="scenario_file",
+                 help="The scenario files that come with the model, checked as the command line checks them.")
+    sb.file_uploader("…or upload a scenario (TOML)", type=["toml"], key=f"upload_{st.session_state[UPLOAD_GEN]}",
+                     help="A bad file shows its errors and the page keeps going. A shared link cannot "
+                          "carry an uploaded file: share the file itself.")
 
 
 def sync_base(base: Scenario, defaults: dict[str, Any], notes: list[str]) -> None:
