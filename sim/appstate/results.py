@@ -7,6 +7,7 @@ No Streamlit. Every number comes from the tables of :func:`sim.runner.run_scenar
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,20 @@ from sim import rules, words
 from sim.appstate.labels import BACKSTOP_LABELS, COMPONENT_UNITS, condition_label, pct_text
 from sim.outcomes import CANNOT, VERDICT_BANDS
 from sim.uncertainty import UNCERTAIN
+
+
+def _rows(df: pd.DataFrame, cols: Sequence[str]) -> list[SimpleNamespace]:
+    """``df``'s rows with ``cols`` as attributes, read a column at a time.
+
+    ``itertuples`` reads a frame a column at a time through pandas' indexing and builds a class per
+    call: on the three-row summary that cost more than the words made from it, on every slider move.
+    """
+    columns = [df[c].tolist() for c in cols]
+    return [SimpleNamespace(**dict(zip(cols, vals, strict=True))) for vals in zip(*columns, strict=True)]
+
+
+_SUMMARY_COLS = ("component", "verdict", "threshold_low", "threshold_high", "p_met", "p_met_low95", "p_met_high95",
+                 "runs", "median_margin", "min_strength_q50", "ceiling", "ceiling_reason")
 
 
 def contribution_frame(per_country: pd.DataFrame, component: str) -> pd.DataFrame:
@@ -127,7 +142,7 @@ def answer_sentence(summary: pd.DataFrame, held: pd.DataFrame, backstop: str) ->
     The land verdict with its probability and what it would take (the typical shortfall or margin),
     the air and sea verdicts, and the condition that holds back most countries.
     """
-    rows = {r.component: r for r in summary.itertuples()}
+    rows = {r.component: r for r in _rows(summary, _SUMMARY_COLS)}
     land = rows["land"]
     word = verdict_words(land)
     margin = float(land.median_margin)
@@ -147,7 +162,7 @@ def answer_sentence(summary: pd.DataFrame, held: pd.DataFrame, backstop: str) ->
 def verdict_cards(summary: pd.DataFrame) -> list[dict[str, str]]:
     """One card per component: ``title``, ``word``, ``tone``, ``p`` (P(met) with interval), ``detail``."""
     cards = []
-    for r in summary.itertuples():
+    for r in _rows(summary, _SUMMARY_COLS):
         unit = COMPONENT_UNITS[r.component]
         word = verdict_words(r)
         cards.append({
@@ -174,8 +189,8 @@ def country_lines(per_country: pd.DataFrame, held: pd.DataFrame, min_share: floa
         if share >= min_share:
             why.setdefault(iso, []).append((label, float(share)))
     out = {}
-    for row in per_country[["iso3", "country", "expected_land", "expected_air", "expected_sea",
-                            "share_of_months_deployed"]].itertuples(index=False):
+    for row in _rows(per_country, ("iso3", "country", "expected_land", "expected_air", "expected_sea",
+                                    "share_of_months_deployed")):
         text = (f"{row.country} in the force, expected: {_expected(row)} · "
                 f"deployed {row.share_of_months_deployed:.0%} of tested months")
         if row.iso3 in why:
@@ -188,7 +203,7 @@ def country_lines(per_country: pd.DataFrame, held: pd.DataFrame, min_share: floa
 def expected_words(per_country: pd.DataFrame) -> dict[str, str]:
     """Each country's expected contribution in a few words, for its closed row: iso3 -> text."""
     return {row.iso3: f"expected in the force: {_expected(row)}" for row in
-            per_country[["iso3", "expected_land", "expected_air", "expected_sea"]].itertuples(index=False)}
+            _rows(per_country, ("iso3", "expected_land", "expected_air", "expected_sea"))}
 
 
 def pivotal_words(table: pd.DataFrame, coalitions: pd.DataFrame, worth: str) -> str:
