@@ -68,6 +68,16 @@ def test_the_rotation_ratio_moves_what_a_country_can_sustain(base, controls):
     assert fra5.land.default == fra3.land.default  # the pledge is the loaded scenario's, not the cap's
 
 
+def test_country_rows_are_kept_per_scenario_and_a_caller_cannot_change_them(base, controls):
+    harder = base.with_changes({"levers.rotation_ratio": 6.0})
+    first = appstate.country_controls(base, caps_from=harder)
+    first.clear()  # a caller's list is its own
+    again = appstate.country_controls(base, caps_from=harder)
+    assert len(again) == len(controls)
+    assert control(again, "FRA").land.sustainable < control(controls, "FRA").land.sustainable
+    assert appstate.country_controls(base) == controls  # the same scenario gives the same rows
+
+
 def test_moved_sliders_become_overrides_and_only_those(base, controls):
     state = {"land_FRA": (0, 0), "air_GBR": (10, 20), "sea_DEU": (0, 1), "part_TUR": 100, "land_ITA": (0, 4965)}
     changes = appstate.changes_from_state(state, base, controls)

@@ -173,6 +173,10 @@ def condition_texts(fields: Mapping[str, Sourced]) -> tuple[str, ...]:
     return tuple(out)
 
 
+_CONTROLS: dict[tuple[str, str | None], tuple[Baseline, list[CountryControl]]] = {}
+_CONTROLS_KEPT = 32  # the rows of this many scenario pairs are kept (a page builds two per move)
+
+
 def country_controls(base: Scenario, *, caps_from: Scenario | None = None,
                      baseline: Baseline | None = None) -> list[CountryControl]:
     """One control row per country, in baseline order.
@@ -180,9 +184,22 @@ def country_controls(base: Scenario, *, caps_from: Scenario | None = None,
     Defaults are ``base``'s pledge ranges (land from :func:`sim.params.compile_params`: the share of
     active personnel, or the scenario's ``land_troops``); what a country can sustain comes from
     ``caps_from`` (the scenario with the levers as currently set: the rotation ratio changes it), or
-    from ``base``.
+    from ``base``. Kept per pair of scenarios (by content) and baseline: the page asks for the same rows
+    on every move, and building them cost more than half of what it did before running the scenario.
     """
     baseline = baseline or load_baseline()
+    key = (base.content_hash(), caps_from.content_hash() if caps_from is not None else None)
+    kept = _CONTROLS.get(key)
+    if kept is not None and kept[0] is baseline:
+        return list(kept[1])
+    out = _country_controls(base, caps_from, baseline)
+    if len(_CONTROLS) >= _CONTROLS_KEPT:
+        _CONTROLS.pop(next(iter(_CONTROLS)))
+    _CONTROLS[key] = (baseline, out)
+    return list(out)
+
+
+def _country_controls(base: Scenario, caps_from: Scenario | None, baseline: Baseline) -> list[CountryControl]:
     p = compile_params(base, baseline)
     caps = compile_params(caps_from, baseline) if caps_from is not None else p
     out = []
