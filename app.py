@@ -27,12 +27,15 @@ from sim.scenario import ScenarioError, load_scenario, scenario_from_text
 ROOT = Path(__file__).resolve().parent
 SCENARIOS = ROOT / "scenarios"
 DEFAULT_FILE = "baseline.toml"
-# Seconds the first run of a visit waits once the answer is drawn. That run also sends every other
-# kind of element for the first time, and the browser fetches each kind's code; while new kinds keep
-# arriving it draws none of them, so without the pause the answer showed 0.4-0.9 s after it arrived
-# (with it: 0.06-0.1 s, and the rest of the page 0.2 s later). REASSURANCE_FIRST_PAUSE=0 turns it off.
-FIRST_RUN_PAUSE = float(os.environ.get("REASSURANCE_FIRST_PAUSE", "0.2"))
-SHOWN = "_answer_shown"  # session key: the first run's pause is done
+# Seconds a run waits once the answer is drawn, before drawing the rest. The browser draws nothing
+# while a run's elements keep arriving, so the answer waited for the whole page: 230-310 ms from key
+# press to verdict with every country group open, 140-170 ms with the pause (benchmarks/bench_app.py);
+# the rest of the page comes 40 ms later. A visit's first run also sends every kind of element for the
+# first time and the browser fetches each kind's code: without its longer pause the answer showed
+# 0.4-0.9 s after it arrived, with it 0.06-0.1 s. REASSURANCE_ANSWER_PAUSE=0 turns both off (tests).
+ANSWER_PAUSE, FIRST_ANSWER_PAUSE = 0.04, 0.2
+PAUSE = os.environ.get("REASSURANCE_ANSWER_PAUSE", "1") != "0"
+SHOWN = "_answer_shown"  # session key: the answer was drawn once in this visit
 PAGE_CSS = """<style>
 h1 {font-size: 1.7rem !important; padding-bottom: .2rem !important}
 div:has(> .st-key-verdict) {position: sticky; top: 3.75rem; z-index: 990}
@@ -109,7 +112,8 @@ def main() -> None:
     The scenario is read and run before anything is drawn (every control's value is in the session
     already), so the title, the verdict and everything above it reach the browser together, as one
     update: drawn any earlier, the first few elements cost the browser a render of their own while the
-    runs are under way, and the verdict waited for it.
+    runs are under way, and the verdict waited for it. Then a short pause (:data:`ANSWER_PAUSE`) lets the
+    browser draw the answer before the rest of the page arrives.
     """
     st.set_page_config(page_title="Reassurance force: does it add up?", page_icon=":material/shield:", layout="wide")
     baseline, notes, problems = load_baseline(), [], []
@@ -147,9 +151,9 @@ def main() -> None:
                 baseline, scenario.content_hash()[:12])
     for note in notes:
         warn_slot.warning(note[0].upper() + note[1:] + ".", icon=":material/warning:")
-    if SHOWN not in st.session_state:
-        st.session_state[SHOWN] = True
-        time.sleep(FIRST_RUN_PAUSE)
+    if PAUSE:
+        time.sleep(ANSWER_PAUSE if SHOWN in st.session_state else FIRST_ANSWER_PAUSE)
+    st.session_state[SHOWN] = True
     ctl.scenario_pickers()
     ctl.sidebar_settings(defaults, baseline)
     st.sidebar.download_button("Download this scenario (TOML)", appstate.scenario_toml_bytes(scenario),

@@ -19,7 +19,7 @@ from .conftest import ROOT, SCENARIOS
 
 APP = str(ROOT / "app.py")
 os.environ["REASSURANCE_PRECOMPUTE"] = "0"  # no background analysis competing with the tests
-os.environ["REASSURANCE_FIRST_PAUSE"] = "0"  # no pause for the browser on a session's first run (there is none)
+os.environ["REASSURANCE_ANSWER_PAUSE"] = "0"  # no pause for a browser to draw the answer (there is none)
 
 
 # --- sim.appstate: pure translation between controls and scenarios ------------------------------------------
