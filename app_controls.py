@@ -85,13 +85,17 @@ def errors_markdown(err: ScenarioError) -> str:
 
 # --- where the page starts: file, upload, link --------------------------------------------------------------
 
+def _scenario_files() -> list[str]:
+    return sorted(p.name for p in SCENARIOS.glob("*.toml"))
+
+
 def scenario_source(problems: list[str]) -> tuple[Scenario, str]:
     """The loaded scenario (file or upload) and where it came from, read before anything is drawn.
 
     The file and upload controls are drawn later (:func:`scenario_pickers`); their values are in the
     session already. A file or upload that does not load adds its errors, in words, to ``problems``.
     """
-    files = sorted(p.name for p in SCENARIOS.glob("*.toml"))
+    files = _scenario_files()
     link_file = st.query_params.get("file") if LINK_READ not in st.session_state else None
     if link_file is not None:
         st.session_state["scenario_file"] = link_file
@@ -114,7 +118,7 @@ def scenario_source(problems: list[str]) -> tuple[Scenario, str]:
 def scenario_pickers() -> None:
     """The sidebar's scenario file and upload controls (read by :func:`scenario_source`)."""
     sb = st.sidebar
-    sb.selectbox("Start from a scenario file", sorted(p.name for p in SCENARIOS.glob("*.toml")), key="scenario_file",
+    sb.selectbox("Start from a scenario file", _scenario_files(), key="scenario_file",
                  help="The scenario files that come with the model, checked as the command line checks them.")
     sb.file_uploader("…or upload a scenario (TOML)", type=["toml"], key=f"upload_{st.session_state[UPLOAD_GEN]}",
                      help="A bad file shows its errors and the page keeps going. A shared link cannot "
