@@ -32,7 +32,7 @@ DEFAULT_FILE = "baseline.toml"
 # press to verdict with every country group open, 140-170 ms with the pause (benchmarks/bench_app.py);
 # the rest of the page comes 40 ms later. A visit's first run also sends every kind of element for the
 # first time and the browser fetches each kind's code: without its longer pause the answer showed
-# 0.4-0.9 s after it arrived, with it 0.06-0.1 s. REASSURANCE_ANSWER_PAUSE=0 turns both off (tests).
+# 0.4-1.1 s after it arrived, with it 0.06-0.1 s. REASSURANCE_ANSWER_PAUSE=0 turns both off (tests).
 ANSWER_PAUSE, FIRST_ANSWER_PAUSE = 0.04, 0.2
 PAUSE = os.environ.get("REASSURANCE_ANSWER_PAUSE", "1") != "0"
 SHOWN = "_answer_shown"  # session key: the answer was drawn once in this visit
