@@ -13,6 +13,7 @@ units (months, a rotation ratio).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -175,6 +176,7 @@ def condition_texts(fields: Mapping[str, Sourced]) -> tuple[str, ...]:
 
 _CONTROLS: dict[tuple[str, str | None], tuple[Baseline, list[CountryControl]]] = {}
 _CONTROLS_KEPT = 32  # the rows of this many scenario pairs are kept (a page builds two per move)
+_CONTROLS_LOCK = threading.Lock()  # each browser session runs the page in a thread of its own
 
 
 def country_controls(base: Scenario, *, caps_from: Scenario | None = None,
@@ -193,9 +195,10 @@ def country_controls(base: Scenario, *, caps_from: Scenario | None = None,
     if kept is not None and kept[0] is baseline:
         return list(kept[1])
     out = _country_controls(base, caps_from, baseline)
-    if len(_CONTROLS) >= _CONTROLS_KEPT:
-        _CONTROLS.pop(next(iter(_CONTROLS)))
-    _CONTROLS[key] = (baseline, out)
+    with _CONTROLS_LOCK:
+        if len(_CONTROLS) >= _CONTROLS_KEPT:
+            _CONTROLS.pop(next(iter(_CONTROLS)))
+        _CONTROLS[key] = (baseline, out)
     return list(out)
 
 
