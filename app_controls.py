@@ -28,6 +28,7 @@ COUNTRY_PREFIXES = ("land_", "air_", "sea_", "part_")
 
 # --- session state --------------------------------------------------------------------------------
 
+
 def _clear_controls() -> None:
     """Forget every control's value (they return to the loaded scenario's values)."""
     for key in [k for k in st.session_state if isinstance(k, str)

@@ -266,6 +266,7 @@ def control_defaults(base: Scenario, controls: Sequence[CountryControl],
         d[c.participate_key] = c.participate_default
     return d
 
+
 def lock_line(c: CountryControl, inert: Mapping[str, str]) -> str | None:
     """Why a country's sliders change nothing now, in words; None when they all count.
 
